@@ -1,0 +1,94 @@
+"""The data types of conformance: cases, checks, comparisons and results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from tenfold.spec.tolerance import Tolerance
+
+
+@dataclass(frozen=True)
+class Case:
+    """Inputs of one conformance case, drawn from ``seed`` (float64 NumPy arrays)."""
+
+    method: str
+    name: str
+    seed: int
+    inputs: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One output of a backend next to the reference value it must match."""
+
+    label: str
+    actual: np.ndarray
+    expected: np.ndarray
+    tolerance: Tolerance
+
+
+#: ``run(case, dtype) -> comparisons``: what a suite does for one case and dtype.
+SuiteFn = Callable[[Case, str], "list[Comparison]"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A family of checks of one method: one backend, one mode, several dtypes and cases.
+
+    ``requires`` lists the backends that must be installed (a cross-backend
+    suite needs two).
+    """
+
+    backend: str
+    mode: str
+    dtypes: tuple[str, ...]
+    cases: tuple[str, ...]
+    run: SuiteFn
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One runnable unit: a suite applied to one case in one dtype."""
+
+    method: str
+    backend: str
+    mode: str
+    dtype: str
+    case: str
+    seed: int
+    suite: Suite = field(compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}-{self.backend}-{self.mode}-{self.dtype}-{self.case}-s{self.seed}"
+
+    @property
+    def repro(self) -> str:
+        return (f"tenfold conformance --method {self.method} --backend {self.backend} --dtype {self.dtype}"
+                f" --mode {self.mode} --case {self.case} --seed {self.seed}")
+
+
+@dataclass
+class Result:
+    """The outcome of one :class:`Check` (the worst of its comparisons)."""
+
+    method: str
+    backend: str
+    dtype: str
+    mode: str
+    case: str
+    seed: int
+    max_abs_err: float
+    max_rel_err: float
+    atol: float
+    rtol: float
+    passed: bool
+    detail: str = ""
+    repro: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)

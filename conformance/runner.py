@@ -1,0 +1,99 @@
+"""Planning and running conformance checks; shared by pytest and ``tenfold conformance``."""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Iterable
+from types import ModuleType
+
+import numpy as np
+
+from tenfold import spec
+
+from . import backends
+from .case import Check, Result, Suite
+from .compare import errors
+
+API_MODE = "api"
+
+
+def method_module(method: str) -> ModuleType:
+    """The conformance module of ``method`` (``tenfold.conformance.<id>``)."""
+    spec.get(method)  # validates the id
+    return importlib.import_module(f"{__package__}.{method}")
+
+
+def _api_suite(method: str, backend: str) -> Suite:
+    def run(case, dtype):  # noqa: ARG001 - the parity check needs neither
+        raise NotImplementedError
+    return Suite(backend, API_MODE, ("-",), ("names",), run)
+
+
+def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None = None,
+         dtypes: Iterable[str] | None = None, modes: Iterable[str] | None = None,
+         cases: Iterable[str] | None = None, seed: int = 0) -> list[Check]:
+    """Every check selected by the filters (``None`` selects all), without running any."""
+    methods = list(methods or spec.METHOD_IDS)
+    picked_backends = set(backends_ or backends.BACKENDS)
+    dtypes, modes, cases = (set(v) if v else None for v in (dtypes, modes, cases))
+    checks = []
+    for method in methods:
+        module = method_module(method)
+        suites = [*module.SUITES, *(_api_suite(method, b) for b in backends.BACKENDS)]
+        for suite in suites:
+            if suite.backend not in picked_backends or (modes and suite.mode not in modes):
+                continue
+            if any(r not in picked_backends for r in suite.requires):
+                continue
+            for dtype in suite.dtypes:
+                if dtypes and dtype not in dtypes and dtype != "-":
+                    continue
+                for case in suite.cases:
+                    if cases and case not in cases and suite.mode != API_MODE:
+                        continue
+                    checks.append(Check(method, suite.backend, suite.mode, dtype, case, seed, suite))
+    return checks
+
+
+def _api_result(check: Check) -> Result:
+    layer = backends.BACKENDS[check.backend][0]
+    wanted = spec.get(check.method).EXPORTS.get(layer, ())
+    module = importlib.import_module(f"tenfold.{layer}.{check.method}")
+    missing = [name for name in wanted if not hasattr(module, name)]
+    detail = f"tenfold.{layer}.{check.method} lacks {missing}" if missing else ""
+    return _result(check, 0.0 if not missing else float("inf"), 0.0, 0.0, 0.0, not missing, detail)
+
+
+def _result(check: Check, abs_err: float, rel_err: float, atol: float, rtol: float, passed: bool,
+            detail: str) -> Result:
+    return Result(check.method, check.backend, check.dtype, check.mode, check.case, check.seed, abs_err, rel_err,
+                  atol, rtol, passed, detail, "" if passed else check.repro)
+
+
+def run_check(check: Check) -> Result:
+    """Run one check; an exception inside the backend is a failure, not a crash."""
+    for backend in (check.backend, *check.suite.requires):
+        backends.require(backend)
+        backends.prepare(backend)
+    try:
+        if check.mode == API_MODE:
+            return _api_result(check)
+        case = method_module(check.method).make_case(check.case, check.seed)
+        worst = (0.0, 0.0, None, True, "")
+        for comp in check.suite.run(case, check.dtype):
+            abs_err, rel_err, ok, detail = errors(comp.actual, comp.expected, comp.tolerance)
+            if not ok and worst[3]:
+                worst = (abs_err, rel_err, comp.tolerance, False, f"{comp.label}: {detail}")
+            elif worst[3] or not ok:
+                worst = (max(worst[0], abs_err), max(worst[1], rel_err), comp.tolerance, worst[3] and ok, worst[4])
+        abs_err, rel_err, tol, ok, detail = worst
+        return _result(check, abs_err, rel_err, tol.atol if tol else np.nan, tol.rtol if tol else np.nan, ok, detail)
+    except Exception as err:  # noqa: BLE001 - reported as a failed check with its traceback
+        tb = traceback.format_exception_only(type(err), err)[-1].strip()
+        return _result(check, float("inf"), float("inf"), np.nan, np.nan, False, f"raised {tb}")
+
+
+def run(checks: Iterable[Check]) -> list[Result]:
+    """Run every check in order."""
+    return [run_check(c) for c in checks]

@@ -1,0 +1,59 @@
+"""onnxruntime sessions: CUDA when available, else CPU, and say which was used."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from tenfold.spec.errors import ExportError, expected
+
+_PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+@dataclass
+class Runner:
+    """An onnxruntime session plus the provider it really runs on."""
+
+    session: ort.InferenceSession
+    provider: str
+
+    @property
+    def input_names(self) -> list[str]:
+        return [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Run the model on positional inputs (in the graph's input order)."""
+        if len(inputs) != len(self.input_names):
+            raise ExportError(expected("Runner", f"{len(self.input_names)} inputs {self.input_names}", len(inputs)))
+        return self.session.run(None, dict(zip(self.input_names, inputs)))
+
+
+def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -> Runner:
+    """Open ``model`` in onnxruntime.
+
+    Args:
+        model: A ``ModelProto`` or the path of an ``.onnx`` file.
+        provider: ``"auto"`` (CUDA if onnxruntime offers it, else CPU),
+            ``"cuda"`` or ``"cpu"``.
+
+    Returns:
+        A :class:`Runner`; ``runner.provider`` names the provider in use
+        (onnxruntime silently falls back to the CPU when CUDA fails to load,
+        and this reports the fallback truthfully).
+    """
+    available = ort.get_available_providers()
+    if provider == "auto":
+        wanted = [p for p in _PREFERENCE if p in available]
+    elif provider in ("cuda", "cpu"):
+        wanted = [f"{provider.upper()}ExecutionProvider"]
+        if wanted[0] not in available:
+            raise ExportError(expected("runner", f"onnxruntime with {wanted[0]}", f"providers {available}"))
+    else:
+        raise ExportError(expected("runner", "provider 'auto', 'cuda' or 'cpu'", repr(provider)))
+    source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else os.fspath(model)
+    session = ort.InferenceSession(source, providers=wanted)
+    return Runner(session=session, provider=session.get_providers()[0])

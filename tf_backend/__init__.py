@@ -1,0 +1,12 @@
+"""tenfold.tf_backend: every method as TensorFlow functions and Keras layers (NHWC).
+
+One module per method id (``tenfold.tf_backend.mish``); the most-used classes
+are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
+"""
+
+from __future__ import annotations
+
+from . import mish
+from .mish import Mish
+
+__all__ = ["Mish", "mish"]

@@ -1,0 +1,12 @@
+"""tenfold.torch_backend: every method as PyTorch functions, modules and optimizers.
+
+One module per method id (``tenfold.torch_backend.mish``); the most-used
+classes are re-exported here. Importing it imports PyTorch, never TensorFlow.
+"""
+
+from __future__ import annotations
+
+from . import mish
+from .mish import Mish
+
+__all__ = ["Mish", "mish"]
