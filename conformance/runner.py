@@ -25,7 +25,7 @@ def method_module(method: str) -> ModuleType:
 
 
 def _api_suite(method: str, backend: str) -> Suite:
-    def run(case, dtype):  # noqa: ARG001 - the parity check needs neither
+    def run(case, dtype):
         raise NotImplementedError
     return Suite(backend, API_MODE, ("-",), ("names",), run)
 
@@ -89,7 +89,7 @@ def run_check(check: Check) -> Result:
                 worst = (max(worst[0], abs_err), max(worst[1], rel_err), comp.tolerance, worst[3] and ok, worst[4])
         abs_err, rel_err, tol, ok, detail = worst
         return _result(check, abs_err, rel_err, tol.atol if tol else np.nan, tol.rtol if tol else np.nan, ok, detail)
-    except Exception as err:  # noqa: BLE001 - reported as a failed check with its traceback
+    except Exception as err:
         tb = traceback.format_exception_only(type(err), err)[-1].strip()
         return _result(check, float("inf"), float("inf"), np.nan, np.nan, False, f"raised {tb}")
 

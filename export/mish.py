@@ -49,7 +49,8 @@ def mish_onnx_model(opset: int = spec.ONNX_NATIVE_MIN_OPSET, form: str = "auto",
         raise ExportError(expected("mish_onnx_model", "opset >= 13", opset))
     native = opset >= spec.ONNX_NATIVE_MIN_OPSET if form == "auto" else form == "native"
     if native and opset < spec.ONNX_NATIVE_MIN_OPSET:
-        raise ExportError(expected("mish_onnx_model", f"opset >= {spec.ONNX_NATIVE_MIN_OPSET} for the native Mish", opset))
+        need = f"opset >= {spec.ONNX_NATIVE_MIN_OPSET} for the native Mish"
+        raise ExportError(expected("mish_onnx_model", need, opset))
     if native:
         nodes = [helper.make_node("Mish", ["x"], ["raw"])]
     else:

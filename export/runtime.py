@@ -29,7 +29,7 @@ class Runner:
         """Run the model on positional inputs (in the graph's input order)."""
         if len(inputs) != len(self.input_names):
             raise ExportError(expected("Runner", f"{len(self.input_names)} inputs {self.input_names}", len(inputs)))
-        return self.session.run(None, dict(zip(self.input_names, inputs)))
+        return self.session.run(None, dict(zip(self.input_names, inputs, strict=True)))
 
 
 def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -> Runner:

@@ -1,2 +1,32 @@
-def main():
-    return 0
+"""The ``tenfold`` command: ``conformance`` and ``bench`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tenfold`` console script and ``python -m tenfold``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # our tool, our logs: no oneDNN banners
+    from tenfold import __version__
+    from tenfold.benchmarks import cli as bench_cli
+    from tenfold.conformance import cli as conformance_cli
+
+    parser = argparse.ArgumentParser(prog="tenfold", description="tenfold: ten methods of 2020, proved equal "
+                                     "across NumPy, PyTorch, TensorFlow and ONNX.")
+    parser.add_argument("--version", action="version", version=f"tenfold {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    conf = sub.add_parser("conformance", help="run the conformance suite and print the matrix")
+    conformance_cli.add_arguments(conf)
+    conf.set_defaults(func=conformance_cli.run)
+    bench = sub.add_parser("bench", help="run a method's benchmark against its peers")
+    bench_cli.add_arguments(bench)
+    bench.set_defaults(func=bench_cli.run)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""``tenfold conformance``: run the suite and print the method x backend x dtype matrix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tenfold import spec
+from tenfold.spec.errors import BackendUnavailableError
+
+from . import backends, report, runner
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", action="append", choices=spec.METHOD_IDS, help="method id (repeatable)")
+    parser.add_argument("--backend", action="append", choices=tuple(backends.BACKENDS),
+                        help="backend (repeatable); default: every installed one")
+    parser.add_argument("--dtype", action="append", help="dtype (repeatable), e.g. float32")
+    parser.add_argument("--mode", action="append", help="mode (repeatable), e.g. eager, graph, grad, api")
+    parser.add_argument("--case", action="append", help="case name (repeatable)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the case generator (default 0)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary and failures")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.backend:
+        try:
+            for b in args.backend:
+                backends.require(b)
+        except BackendUnavailableError as err:
+            print(f"tenfold conformance: {err}", file=sys.stderr)
+            return 2
+        picked = args.backend
+    else:
+        picked = [b for b in backends.BACKENDS if backends.available(b)]
+        missing = sorted(set(backends.BACKENDS) - set(picked))
+        if missing:
+            print(f"note: not installed, skipped: {', '.join(missing)}", file=sys.stderr)
+    checks = runner.plan(args.method, picked, args.dtype, args.mode, args.case, args.seed)
+    if not checks:
+        print("tenfold conformance: no check matches the filters", file=sys.stderr)
+        return 2
+    results = runner.run(checks)
+    text = report.format_matrix(results)
+    if args.quiet:
+        text = text[text.index("\n\n") + 2:]
+    print(text)
+    if args.json:
+        report.write_json(results, args.json)
+        print(f"wrote {args.json}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenfold conformance", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
