@@ -23,13 +23,13 @@ N = 10_000_000
 VARIANTS = ("torch-tenfold", "torch-peer", "tf-tenfold", "tf-peer")
 
 
-def _torch_fns(variant: str):
+def _torch_fns(variant: str, n: int):
     import torch
 
     from tenfold.torch_backend.mish import mish
 
     fn = mish if variant == "torch-tenfold" else torch.nn.functional.mish
-    x = torch.randn(N, generator=torch.Generator().manual_seed(0)) * 3
+    x = torch.randn(n, generator=torch.Generator().manual_seed(0)) * 3
     xg = x.clone().requires_grad_(True)
     dy = torch.ones_like(x)
 
@@ -40,14 +40,14 @@ def _torch_fns(variant: str):
     return (lambda: fn(x)), train
 
 
-def _tf_fns(variant: str):
+def _tf_fns(variant: str, n: int):
     import keras
     import tensorflow as tf
 
     from tenfold.tf_backend.mish import mish
 
     fn = mish if variant == "tf-tenfold" else keras.activations.mish
-    x = tf.random.stateless_normal([N], seed=[0, 0]) * 3
+    x = tf.random.stateless_normal([n], seed=[0, 0]) * 3
 
     def train():
         with tf.GradientTape() as tape:
@@ -68,26 +68,27 @@ def _tf_peak_extra_bytes(fn) -> int:
     return tf.config.experimental.get_memory_info("CPU:0")["peak"] - base
 
 
-def measure(variant: str, repeat: int) -> dict:
+def measure(variant: str, repeat: int, n: int = N) -> dict:
     """Time and peak memory of one variant (run inside a fresh process)."""
     is_torch = variant.startswith("torch")
-    forward, train = (_torch_fns if is_torch else _tf_fns)(variant)
+    forward, train = (_torch_fns if is_torch else _tf_fns)(variant, n)
     train()  # warm-up: kernel selection and XLA compilation are not the step's memory
     mem = peak_extra_bytes(train) if is_torch else _tf_peak_extra_bytes(train)
-    return {"variant": variant, "train_peak_mb": mem / 2**20,
+    return {"variant": variant, "n": n, "train_peak_mb": mem / 2**20,
             "forward_ms": 1e3 * median_seconds(forward, repeat), "train_ms": 1e3 * median_seconds(train, repeat)}
 
 
-def run(repeat: int = 7, frameworks: tuple[str, ...] = ("torch", "tf")) -> list[dict]:
+def run(repeat: int = 7, frameworks: tuple[str, ...] = ("torch", "tf"), n: int = N) -> list[dict]:
     """Measure every variant, each in its own subprocess."""
-    return [in_subprocess("tenfold.benchmarks.mish", "--worker", v, "--repeat", str(repeat))
+    return [in_subprocess("tenfold.benchmarks.mish", "--worker", v, "--repeat", str(repeat), "--size", str(n))
             for v in VARIANTS if v.split("-")[0] in frameworks]
 
 
 def report(rows: list[dict]) -> str:
     """A table of the measurements and the tenfold / peer ratios."""
     by = {r["variant"]: r for r in rows}
-    lines = [f"Mish, {N:.0e} float32 elements, CPU (median of repeats; memory: peak growth in one fwd+bwd step)",
+    lines = [f"Mish, {rows[0]['n']:.0e} float32 elements, CPU "
+             "(median of repeats; memory: peak growth in one fwd+bwd step)",
              f"{'variant':<14} {'forward ms':>10} {'fwd+bwd ms':>10} {'peak MB':>8}"]
     lines += [f"{r['variant']:<14} {r['forward_ms']:>10.1f} {r['train_ms']:>10.1f} {r['train_peak_mb']:>8.0f}"
               for r in rows]
@@ -103,14 +104,15 @@ def report(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenfold bench mish", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--size", type=int, default=N, help="number of elements (default 1e7)")
     parser.add_argument("--framework", action="append", choices=("torch", "tf"))
     parser.add_argument("--json", help="also write the measurements to this file")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(args.worker, args.repeat)))
+        print(json.dumps(measure(args.worker, args.repeat, args.size)))
         return 0
-    rows = run(args.repeat, tuple(args.framework or ("torch", "tf")))
+    rows = run(args.repeat, tuple(args.framework or ("torch", "tf")), args.size)
     print(report(rows))
     if args.json:
         with open(args.json, "w") as fh:

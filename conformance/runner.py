@@ -50,7 +50,7 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
                 if dtypes and dtype not in dtypes and dtype != "-":
                     continue
                 for case in suite.cases:
-                    if cases and case not in cases and suite.mode != API_MODE:
+                    if cases and case not in cases:
                         continue
                     checks.append(Check(method, suite.backend, suite.mode, dtype, case, seed, suite))
     return checks

@@ -47,7 +47,11 @@ class _MishFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_y: torch.Tensor) -> torch.Tensor:
         (x,) = ctx.saved_tensors
-        grad_x = torch.ops.aten.mish_backward(grad_y, x)
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable form, as ATen does
+            t = torch.tanh(torch.nn.functional.softplus(x))
+            grad_x = grad_y * (t + x * torch.sigmoid(x) * (1 - t * t))
+        else:
+            grad_x = torch.ops.aten.mish_backward(grad_y, x)
         if ctx.maybe_inf:
             grad_x = torch.where(x == float("inf"), grad_y, grad_x)  # f'(+inf) = 1
             grad_x = grad_x.masked_fill_(torch.isneginf(x), 0.0)  # f'(-inf) = 0
