@@ -45,3 +45,4 @@ def prepare(backend: str) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
+        tf.get_logger().setLevel("ERROR")  # graph-mode checks retrace per shape and dtype on purpose
