@@ -115,17 +115,28 @@ def _tf_forward(graph: bool):
     return run
 
 
-def _tf_grad(x: np.ndarray, w: np.ndarray, dtype: str) -> np.ndarray:
+def _tf_vjp(t, w):
     import tensorflow as tf
 
     from tenfold.tf_backend import mish as tfb
 
-    t = tf.cast(tf.constant(x), dtype)
     with tf.GradientTape() as tape:
         tape.watch(t)
         y = tfb.mish(t)
-    g = tape.gradient(y, t, output_gradients=tf.cast(tf.constant(w), dtype))
-    return tf.cast(g, tf.float64).numpy()
+    return tape.gradient(y, t, output_gradients=w)
+
+
+def _tf_grad_mode(graph: bool):
+    def run(x: np.ndarray, w: np.ndarray, dtype: str) -> np.ndarray:
+        import tensorflow as tf
+
+        fn = _tf_graph(_tf_vjp) if graph else _tf_vjp
+        g = fn(tf.cast(tf.constant(x), dtype), tf.cast(tf.constant(w), dtype))
+        return tf.cast(g, tf.float64).numpy()
+    return run
+
+
+_tf_grad = _tf_grad_mode(graph=False)
 
 
 _GRAPHS: dict = {}
@@ -160,6 +171,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "eager", ALL, CASES, _forward(_tf_forward(graph=False))),
     Suite("tf", "graph", ALL, CASES, _forward(_tf_forward(graph=True))),
     Suite("tf", "grad", ALL, CASES, _grad(_tf_grad)),
+    Suite("tf", "grad-graph", ALL, CASES, _grad(_tf_grad_mode(graph=True))),
     Suite("tf", "grad-fd", ("float64",), SMOOTH, _grad_fd(_tf_grad)),
     Suite("tf", "grad-vs-torch", ("float32", "float64"), CASES, _grad_cross, requires=("torch",)),
     Suite("onnx", "opset18-native", ("float32",), CASES, _forward(_onnx(18, "native"))),
