@@ -13,6 +13,8 @@ float16 and bfloat16 are computed in float32 inside the kernel and rounded once.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -27,6 +29,17 @@ def _check(x: object, where: str) -> torch.Tensor:
     return x
 
 
+def _maybe_inf(x: torch.Tensor) -> bool:
+    return not math.isfinite(x.sum().item())  # one read of x; NaN or inf anywhere makes the sum non-finite
+
+
+def _forward(x: torch.Tensor, maybe_inf: bool) -> torch.Tensor:
+    y = torch.ops.aten.mish(x)
+    if maybe_inf:
+        y = y.masked_fill_(torch.isneginf(x), 0.0)  # f(-inf) = 0
+    return y
+
+
 class _MishFunction(torch.autograd.Function):
     """Native forward and backward, with the limits at the infinities repaired.
 
@@ -38,11 +51,8 @@ class _MishFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)  # only x is kept, as the native kernel does
-        ctx.maybe_inf = not bool(torch.isfinite(x.sum()))
-        y = torch.ops.aten.mish(x)
-        if ctx.maybe_inf:
-            y = y.masked_fill_(torch.isneginf(x), 0.0)  # f(-inf) = 0
-        return y
+        ctx.maybe_inf = _maybe_inf(x)
+        return _forward(x, ctx.maybe_inf)
 
     @staticmethod
     def backward(ctx, grad_y: torch.Tensor) -> torch.Tensor:
@@ -74,7 +84,9 @@ def mish(x: torch.Tensor) -> torch.Tensor:
     x = _check(x, "mish")
     if torch.compiler.is_compiling():  # traced graphs (torch.export, ONNX) take the plain op
         return torch.nn.functional.mish(x)
-    return _MishFunction.apply(x)
+    if x.requires_grad and torch.is_grad_enabled():
+        return _MishFunction.apply(x)
+    return _forward(x, _maybe_inf(x))  # inference: no autograd bookkeeping
 
 
 class Mish(nn.Module):
