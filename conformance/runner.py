@@ -40,7 +40,9 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
     checks = []
     for method in methods:
         module = method_module(method)
-        suites = [*module.SUITES, *(_api_suite(method, b) for b in backends.BACKENDS)]
+        exports = spec.get(method).EXPORTS
+        suites = [*module.SUITES,
+                  *(_api_suite(method, b) for b, (layer, _) in backends.BACKENDS.items() if layer in exports)]
         for suite in suites:
             if suite.backend not in picked_backends or (modes and suite.mode not in modes):
                 continue
