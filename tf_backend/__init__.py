@@ -6,8 +6,8 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
+from . import cutmix as cutmix
 from . import mish
-from . import cutmix  # noqa: F401
 from .mish import Mish
 
 __all__ = ["Mish", "mish"]

@@ -45,11 +45,13 @@ def _soft_labels(where: str, labels: object, batch_size: int | None, num_classes
                  dtype: tf.DType | None) -> tf.Tensor:
     num_classes = spec.check_num_classes(where, num_classes)
     y = as_tensor(where, labels)
-    b = batch_size if batch_size is not None else y.shape[0]
-    shape = tuple(y.shape)
-    if b is None or (shape and shape[0] is None):  # unknown static batch: check the rest only
-        shape = (b,) + shape[1:] if shape else shape
-        b = shape[0] if shape else b
+    if y.shape.rank is None:
+        raise ShapeError(expected(where, "labels of known rank, (B,) or (B, K)", "a tensor of unknown rank"))
+    shape = tuple(-1 if d is None else d for d in y.shape)
+    b = -1 if batch_size is None else batch_size
+    if shape and (shape[0] == -1 or b == -1):  # a batch size unknown while tracing: check the rest
+        b = shape[0] if b == -1 else b
+        shape = (b, *shape[1:])
     hard = spec.check_labels(where, shape, dtype_name(y.dtype), b, num_classes)
     if hard:
         y = tf.cast(y, tf.int64)
