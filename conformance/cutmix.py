@@ -25,7 +25,7 @@ _GRID = tuple(f"{g}-{p}" for g in spec.GRANULARITIES for p in spec.PAIRINGS)
 CASES = (*_GRID, "border-top-left", "border-bottom-right", "border-each-side", "full-box", "empty-box",
          "batch1-batch", "batch1-elem", "odd-flip", "partial-elem", "skipped", "soft-labels", "paper-lam")
 NUM_CLASSES = 7
-_KEYS = ("lam", "boxes", "partner", "applied", "lam_sampled")
+_KEYS = ("lam", "boxes", "partner", "applied", "lam_sampled", "centres")
 
 
 def _plan_from_centres(lam_s, cy, cx, partner, h, w, correct_lam=True) -> spec.CutMixPlan:
@@ -34,7 +34,7 @@ def _plan_from_centres(lam_s, cy, cx, partner, h, w, correct_lam=True) -> spec.C
     lam = [1.0 - a if correct_lam else float(lv) for a, lv in zip(area, lam_s, strict=True)]
     n = len(boxes)
     return spec.CutMixPlan(h, w, tuple(lam), tuple(boxes), tuple(int(p) for p in partner), (True,) * n,
-                           tuple(float(v) for v in lam_s))
+                           tuple(float(v) for v in lam_s), tuple((int(y), int(x)) for y, x in zip(cy, cx, strict=True)))
 
 
 def _plan(name: str, rng: np.random.Generator, b: int, h: int, w: int) -> spec.CutMixPlan:
@@ -99,7 +99,8 @@ def case_plan(case: Case) -> spec.CutMixPlan:
         "height": h, "width": w, "lam": case.inputs["lam"].tolist(),
         "boxes": case.inputs["boxes"].astype(np.int64).tolist(),
         "partner": case.inputs["partner"].astype(np.int64).tolist(),
-        "applied": case.inputs["applied"].astype(bool).tolist(), "lam_sampled": case.inputs["lam_sampled"].tolist()})
+        "applied": case.inputs["applied"].astype(bool).tolist(), "lam_sampled": case.inputs["lam_sampled"].tolist(),
+        "centres": case.inputs["centres"].astype(np.int64).tolist()})
 
 
 def _labels(case: Case, target: str) -> np.ndarray:

@@ -147,6 +147,8 @@ class CutMixPlan:
         applied: Per sample, whether CutMix was applied.
         lam_sampled: Per sample, the Beta draw before any correction (1.0 where
             no draw was made).
+        centres: Per sample, the drawn box centre ``(cy, cx)`` before clipping
+            (``(0, 0)`` where not applied); kept so the centre draws can be tested.
     """
 
     height: int
@@ -156,6 +158,7 @@ class CutMixPlan:
     partner: tuple[int, ...]
     applied: tuple[bool, ...]
     lam_sampled: tuple[float, ...]
+    centres: tuple[tuple[int, int], ...]
 
     def __post_init__(self) -> None:
         where = "CutMixPlan"
@@ -166,7 +169,7 @@ class CutMixPlan:
         b = len(self.lam)
         if b < 1:
             raise ConfigError(expected(where, "at least one sample", "an empty plan"))
-        for name in ("boxes", "partner", "applied", "lam_sampled"):
+        for name in ("boxes", "partner", "applied", "lam_sampled", "centres"):
             if len(getattr(self, name)) != b:
                 raise ConfigError(expected(f"{where}.{name}", f"{b} entries (one per sample)",
                                            len(getattr(self, name))))
@@ -205,7 +208,8 @@ class CutMixPlan:
         """Plain, JSON-serialisable dict (lists of numbers)."""
         return {"height": self.height, "width": self.width, "lam": list(self.lam),
                 "boxes": [list(b) for b in self.boxes], "partner": list(self.partner),
-                "applied": list(self.applied), "lam_sampled": list(self.lam_sampled)}
+                "applied": list(self.applied), "lam_sampled": list(self.lam_sampled),
+                "centres": [list(c) for c in self.centres]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CutMixPlan:
@@ -219,7 +223,8 @@ class CutMixPlan:
                    boxes=tuple(tuple(int(v) for v in b) for b in data["boxes"]),
                    partner=tuple(int(v) for v in data["partner"]),
                    applied=tuple(bool(v) for v in data["applied"]),
-                   lam_sampled=tuple(float(v) for v in data["lam_sampled"]))
+                   lam_sampled=tuple(float(v) for v in data["lam_sampled"]),
+                   centres=tuple((int(c[0]), int(c[1])) for c in data["centres"]))
 
 
 # -- sampling ----------------------------------------------------------------
@@ -311,11 +316,13 @@ def sample(rng: np.random.Generator | np.random.RandomState, batch_size: int, he
         boxes.append(box)
         area = (box[1] - box[0]) * (box[3] - box[2]) / float(h * w)
         lam.append(1.0 - area if config.correct_lam else lam_s[i])
-    return CutMixPlan(h, w, tuple(lam), tuple(boxes), partner, tuple(applied), tuple(lam_s))
+    centres = tuple((cy[i], cx[i]) if applied[i] else (0, 0) for i in range(b))
+    return CutMixPlan(h, w, tuple(lam), tuple(boxes), partner, tuple(applied), tuple(lam_s), centres)
 
 
 def _identity(b: int, h: int, w: int) -> CutMixPlan:
-    return CutMixPlan(h, w, (1.0,) * b, ((0, 0, 0, 0),) * b, tuple(range(b)), (False,) * b, (1.0,) * b)
+    return CutMixPlan(h, w, (1.0,) * b, ((0, 0, 0, 0),) * b, tuple(range(b)), (False,) * b, (1.0,) * b,
+                      ((0, 0),) * b)
 
 
 # -- shared input validation (one message in every layer) --------------------

@@ -166,8 +166,9 @@ def sample_tf(seed: tf.Tensor, batch_size, height, width,
         config: A :class:`~tenfold.spec.cutmix.CutMixConfig` (official when None).
 
     Returns:
-        ``{"lam", "boxes", "partner", "applied", "lam_sampled"}``: float64 (B,),
-        int32 (B, 4) as y1, y2, x1, x2, int32 (B,), bool (B,), float64 (B,).
+        ``{"lam", "boxes", "partner", "applied", "lam_sampled", "centres"}``:
+        float64 (B,), int32 (B, 4) as y1, y2, x1, x2, int32 (B,), bool (B,),
+        float64 (B,), int32 (B, 2) as cy, cx.
     """
     config = spec.CutMixConfig() if config is None else config
     if not isinstance(config, spec.CutMixConfig):
@@ -200,11 +201,14 @@ def sample_tf(seed: tf.Tensor, batch_size, height, width,
     lam = tf.where(applied, lam, tf.ones_like(lam))
     lam_s = tf.where(applied, lam_s, tf.ones_like(lam_s))
     boxes = tf.stack([y1, y2, x1, x2], axis=1)  # (n, 4)
+    centres = tf.stack([tf.where(applied, cy, zero), tf.where(applied, cx, zero)], axis=1)  # (n, 2)
     if config.granularity == "batch":
         lam, lam_s, applied = (tf.repeat(v, b, axis=0) for v in (lam, lam_s, applied))
         boxes = tf.repeat(boxes, b, axis=0)
+        centres = tf.repeat(centres, b, axis=0)
         partner = tf.where(applied, partner, tf.range(b))
-    return {"lam": lam, "boxes": boxes, "partner": partner, "applied": applied, "lam_sampled": lam_s}
+    return {"lam": lam, "boxes": boxes, "partner": partner, "applied": applied, "lam_sampled": lam_s,
+            "centres": centres}
 
 
 def soft_target_cross_entropy(logits: tf.Tensor, targets: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
