@@ -65,7 +65,7 @@ def apply(images: object, labels: object, plan: spec.CutMixPlan,
         TenfoldError: On a non-4-D batch, a batch that does not match the plan,
             labels of the wrong batch size or out of range, or num_classes < 1.
     """
-    where = "cutmix.apply"
+    where = "cutmix"
     if not isinstance(plan, spec.CutMixPlan):
         raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
     x = as_array(where, images)

@@ -130,7 +130,7 @@ def cutmix_apply(images: tf.Tensor, labels: tf.Tensor, plan: spec.CutMixPlan | P
         TenfoldError: On a non-4-D batch, a batch not matching the plan, labels
             of the wrong batch size, dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix_apply"
+    where = "cutmix"
     x = as_tensor(where, images)
     if x.shape.rank is None:
         raise ShapeError(expected(where, "a 4-D image batch (N, H, W, C)", "a tensor of unknown rank"))

@@ -145,7 +145,7 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         TenfoldError: On a non-4-D batch, a batch not matching the plan, labels
             of the wrong batch size, dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix_apply"
+    where = "cutmix"
     if not isinstance(plan, spec.CutMixPlan):
         raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
     x = as_tensor(where, images)
