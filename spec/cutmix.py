@@ -230,15 +230,19 @@ class CutMixPlan:
 # -- sampling ----------------------------------------------------------------
 
 def box_from_centre(lam: float, cy: int, cx: int, height: int, width: int) -> Box:
-    """The official ``rand_bbox`` for a given lambda and centre: ``(y1, y2, x1, x2)``."""
-    cut_rat = np.sqrt(1.0 - lam)
-    cut_h = int(height * cut_rat)
-    cut_w = int(width * cut_rat)
-    y1 = int(np.clip(cy - cut_h // 2, 0, height))
-    y2 = int(np.clip(cy + cut_h // 2, 0, height))
-    x1 = int(np.clip(cx - cut_w // 2, 0, width))
-    x2 = int(np.clip(cx + cut_w // 2, 0, width))
-    return (y1, y2, x1, x2)
+    """The official ``rand_bbox`` for a given lambda and centre: ``(y1, y2, x1, x2)``.
+
+    Plain float64 arithmetic (``math.sqrt`` is the correctly rounded IEEE square
+    root, as ``np.sqrt``), so the sides truncate exactly as in the official code.
+    """
+    cut_rat = math.sqrt(1.0 - float(lam))
+    half_h = int(height * cut_rat) // 2
+    half_w = int(width * cut_rat) // 2
+    y1 = min(max(cy - half_h, 0), height)
+    y2 = min(max(cy + half_h, 0), height)
+    x1 = min(max(cx - half_w, 0), width)
+    x2 = min(max(cx + half_w, 0), width)
+    return (int(y1), int(y2), int(x1), int(x2))
 
 
 def partner_indices(rng: Any, batch_size: int, pairing: str) -> tuple[int, ...]:
@@ -306,16 +310,19 @@ def sample(rng: np.random.Generator | np.random.RandomState, batch_size: int, he
         partner = partner_indices(rng, b, config.pairing)
         cy = [int(v) for v in _randint(rng, h, b)]
         cx = [int(v) for v in _randint(rng, w, b)]
-    boxes, lam = [], []
+    boxes, lam, memo = [], [], {}
     for i in range(b):
         if not applied[i]:
             boxes.append((0, 0, 0, 0))
             lam.append(1.0)
             continue
-        box = box_from_centre(lam_s[i], cy[i], cx[i], h, w)
-        boxes.append(box)
-        area = (box[1] - box[0]) * (box[3] - box[2]) / float(h * w)
-        lam.append(1.0 - area if config.correct_lam else lam_s[i])
+        key = (lam_s[i], cy[i], cx[i])
+        if key not in memo:  # per batch: one box, computed once
+            box = box_from_centre(lam_s[i], cy[i], cx[i], h, w)
+            area = (box[1] - box[0]) * (box[3] - box[2]) / float(h * w)
+            memo[key] = (box, 1.0 - area if config.correct_lam else lam_s[i])
+        boxes.append(memo[key][0])
+        lam.append(memo[key][1])
     centres = tuple((cy[i], cx[i]) if applied[i] else (0, 0) for i in range(b))
     return CutMixPlan(h, w, tuple(lam), tuple(boxes), partner, tuple(applied), tuple(lam_s), centres)
 

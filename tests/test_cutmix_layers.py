@@ -275,3 +275,17 @@ def test_tf_sampler_runs_in_a_graph_and_matches_the_reference_when_applied():
     mr, tr, _ = ref.apply(x, y, plan, K)
     assert np.array_equal(m.numpy().transpose(0, 3, 1, 2), mr)
     np.testing.assert_allclose(t.numpy(), tr, atol=1e-7)
+
+
+@pytest.mark.parametrize("granularity", spec.GRANULARITIES)
+@pytest.mark.parametrize("pairing", spec.PAIRINGS)
+@pytest.mark.parametrize("inplace", [False, True])
+def test_torch_device_path_equals_the_reference(granularity, pairing, inplace):
+    # The path used off the CPU (and for bfloat16), exercised here on CPU tensors.
+    rng = np.random.default_rng(20)
+    x, y = _batch(20, b=6, h=9, w=8, dtype=np.float32)
+    plan = spec.sample(rng, 6, 9, 8, spec.CutMixConfig(pairing=pairing, granularity=granularity, prob=0.8))
+    xt = torch.from_numpy(x.copy())
+    out = tb._mix_torch(xt, plan, inplace, pairing)
+    assert (out.data_ptr() == xt.data_ptr()) == inplace
+    assert np.array_equal(out.numpy(), ref.apply(x, y, plan, K)[0])

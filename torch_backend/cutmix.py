@@ -12,14 +12,16 @@ generator) and is used like ``torchvision.transforms.v2.CutMix``::
     for images, targets in loader:
         loss = soft_target_cross_entropy(model(images), targets)
 
-Speed. One box per batch (the official mode) is a copy of the batch plus a
-paste of the box: the copy goes through NumPy on the CPU, whose allocator asks
-the kernel for huge pages (``madvise``), which makes a fresh 77 MB buffer about
-half as costly to fault in as ``Tensor.clone``; the paste is one strided slice
-copy per sample there, and one indexed copy on other devices. With
-``inplace=True`` only the box moves (plus a temporary copy of it). One box per
-sample (``elem``) is one gather of the partners and one masked select, with no
-per-sample Python loop.
+Speed. On the CPU the work is done by NumPy on the tensor's own memory: its
+allocator asks the kernel for huge pages (``madvise``), which makes a fresh
+77 MB buffer about half as costly to fault in as ``Tensor.clone``, and it runs
+single-threaded, so no thread pool has to be woken on a busy machine. One box
+per batch (the official mode) is a copy of the batch plus one block copy of the
+box per sample; with ``inplace=True`` only the box moves (through one temporary
+of its size). One box per sample (``elem``) is one gather of the partners and
+one masked copy, with no per-sample Python loop. On other devices (and for
+bfloat16) the same steps are torch ops: a clone and one indexed copy of the
+box, or one gather and one ``torch.where``.
 
 Differences from the official implementation: none in the math (see the spec
 for presets of the official, paper, torchvision and timm conventions). The
@@ -28,8 +30,6 @@ equivalent soft target is returned.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -44,68 +44,109 @@ _NUMPY_OK = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, tor
              torch.float64}
 
 
-def _soft_labels(where: str, labels: object, batch_size: int, num_classes: int, dtype: torch.dtype | None,
-                 device: torch.device) -> torch.Tensor:
-    """Validated labels as float soft rows (B, K) of ``dtype`` on ``device``."""
+def _labels(where: str, labels: object, batch_size: int, num_classes: int) -> tuple[torch.Tensor, bool]:
+    """Validated labels and whether they are class indices (True) or soft rows (False)."""
     num_classes = spec.check_num_classes(where, num_classes)
     y = as_tensor(where, labels)
     hard = spec.check_labels(where, tuple(y.shape), dtype_name(y.dtype), batch_size, num_classes)
-    if hard:
+    if hard and y.device.type != "meta":
         lo, hi = torch.aminmax(y)  # one host sync: the price of a clear error
         spec.check_label_range(where, int(lo), int(hi), num_classes)
-        y = torch.nn.functional.one_hot(y.to(device=device, dtype=torch.int64), num_classes)
-        return y.to(dtype or torch.float32)
-    return y.to(device=device, dtype=dtype or y.dtype)
+    return y, hard
 
 
-def _fresh_copy(x: torch.Tensor) -> torch.Tensor:
-    """A copy of ``x``; on the CPU through NumPy (huge-page-advised allocation, see module doc)."""
-    if x.device.type == "cpu" and x.dtype in _NUMPY_OK and x.is_contiguous():
-        return torch.from_numpy(x.detach().numpy().copy())
-    return x.detach().clone(memory_format=torch.contiguous_format)
+def _targets(y: torch.Tensor, hard: bool, plan: spec.CutMixPlan, num_classes: int, dtype: torch.dtype | None,
+             device: torch.device) -> torch.Tensor:
+    """``lam * y + (1 - lam) * y[partner]`` as (B, K) soft rows."""
+    b = plan.batch_size
+    if hard and device.type == "cpu" and (dtype or torch.float32) in _NUMPY_OK and y.device.type == "cpu":
+        # Small and single-threaded in NumPy: no wake-up of torch's thread pool for 0.5 MB of zeros.
+        yn = y.numpy().astype(np.int64)
+        lam_n = np.asarray(plan.lam, dtype=np.float64)
+        out_n = np.zeros((b, num_classes), dtype=torch.empty(0, dtype=dtype or torch.float32).numpy().dtype)
+        rows_n = np.arange(b)
+        out_n[rows_n, yn] += lam_n
+        out_n[rows_n, yn[np.asarray(plan.partner)]] += 1.0 - lam_n
+        return torch.from_numpy(out_n)
+    index = torch.as_tensor(plan.partner, dtype=torch.int64, device=device)
+    if hard:  # two scatters into zeros instead of one-hot rows and three full-size products
+        dtype = dtype or torch.float32
+        lam = torch.tensor(plan.lam, dtype=torch.float64).to(device=device, dtype=dtype)  # (B,)
+        y = y.to(device=device, dtype=torch.int64)
+        rows = torch.arange(b, device=device)
+        out = torch.zeros(b, num_classes, dtype=dtype, device=device)
+        out.index_put_((rows, y), lam, accumulate=True)
+        out.index_put_((rows, y.index_select(0, index)), 1.0 - lam, accumulate=True)
+        return out
+    y = y.to(device=device, dtype=dtype or y.dtype)
+    lam = torch.tensor(plan.lam, dtype=torch.float64).to(device=device, dtype=y.dtype)[:, None]  # (B, 1)
+    return lam * y + (1.0 - lam) * y.index_select(0, index)  # (B, K)
 
 
-def _paste_shared(out: torch.Tensor, src: torch.Tensor, box: tuple[int, int, int, int],
-                  partner: Sequence[int], pairing: str | None) -> None:
-    """``out[:, :, box] = src[partner, :, box]`` for one box shared by the batch (``out`` is not ``src``)."""
-    y1, y2, x1, x2 = box
-    b = out.shape[0]
-    if y1 == y2 or x1 == x2:
-        return
-    if out.device.type == "cpu" and out.dtype in _NUMPY_OK:
-        on, sn = out.numpy(), src.detach().numpy()
-        for i, j in enumerate(partner):  # B strided block copies, no temporary (one shared box only)
-            on[i, :, y1:y2, x1:x2] = sn[j, :, y1:y2, x1:x2]
-        return
-    region = src[:, :, y1:y2, x1:x2]  # (B, C, h, w) view
-    if pairing == "roll" or tuple(partner) == tuple((i - 1) % b for i in range(b)):
-        out[1:, :, y1:y2, x1:x2] = region[:-1]  # roll(1, 0) as two slice copies
-        out[:1, :, y1:y2, x1:x2] = region[-1:]
-        return
-    index = torch.as_tensor(partner, dtype=torch.int64, device=out.device)
-    out[:, :, y1:y2, x1:x2] = region.index_select(0, index)  # (B, C, h, w), the one temporary
+# -- CPU: NumPy on the tensor's memory ---------------------------------------------
 
-
-def _paste_shared_inplace(x: torch.Tensor, box: tuple[int, int, int, int], partner: Sequence[int]) -> None:
-    """``x[:, :, box] = x[partner, :, box]`` through one temporary copy of the box."""
-    y1, y2, x1, x2 = box
-    if y1 == y2 or x1 == x2:
-        return
-    index = torch.as_tensor(partner, dtype=torch.int64, device=x.device)
-    patch = x[:, :, y1:y2, x1:x2].index_select(0, index)  # (B, C, h, w) taken before writing
-    x[:, :, y1:y2, x1:x2] = patch
-
-
-def _gather(x: torch.Tensor, partner: Sequence[int]) -> torch.Tensor:
-    """``x[partner]`` as a fresh tensor (on the CPU through NumPy, see the module doc)."""
+def _numpy_view(x: torch.Tensor) -> np.ndarray | None:
+    """The tensor's memory as an ndarray, when it is on the CPU in a dtype NumPy has."""
     if x.device.type == "cpu" and x.dtype in _NUMPY_OK:
-        return torch.from_numpy(np.take(x.detach().numpy(), np.asarray(partner, dtype=np.int64), axis=0))
-    return x.detach().index_select(0, torch.as_tensor(partner, dtype=torch.int64, device=x.device))
+        return x.detach().numpy()
+    return None
 
 
-def _paste_elem(x: torch.Tensor, plan: spec.CutMixPlan, inplace: bool) -> torch.Tensor:
-    """One box per sample: ``where(inside box i, x[partner], x)``, with no Python loop over samples."""
+def _box_mask_np(plan: spec.CutMixPlan) -> np.ndarray:
+    """(B, 1, H, W) bool: inside sample i's box (and CutMix applied to it)."""
+    boxes = plan.boxes_array()  # (B, 4)
+    applied = np.asarray(plan.applied)[:, None]
+    rows, cols = np.arange(plan.height), np.arange(plan.width)
+    in_y = (rows >= boxes[:, 0:1]) & (rows < boxes[:, 1:2]) & applied  # (B, H)
+    in_x = (cols >= boxes[:, 2:3]) & (cols < boxes[:, 3:4])  # (B, W)
+    return (in_y[:, :, None] & in_x[:, None, :])[:, None]  # (B, 1, H, W)
+
+
+def _mix_numpy(xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarray:
+    """Execute the paste with NumPy; returns ``xn`` itself when ``inplace``, else a new array."""
+    partner = np.asarray(plan.partner, dtype=np.int64)
+    if not any(plan.applied):
+        return xn if inplace else xn.copy()
+    if plan.shared:
+        y1, y2, x1, x2 = plan.boxes[0]
+        if inplace:
+            if y1 < y2 and x1 < x2:  # the boxes of the partners are read before any is written
+                xn[:, :, y1:y2, x1:x2] = np.take(xn[:, :, y1:y2, x1:x2], partner, axis=0)
+            return xn
+        out = xn.copy()  # (B, C, H, W)
+        for i, j in enumerate(plan.partner):  # one shared box: B block copies, no temporary
+            out[i, :, y1:y2, x1:x2] = xn[j, :, y1:y2, x1:x2]
+        return out
+    mask = _box_mask_np(plan)  # (B, 1, H, W)
+    gathered = np.take(xn, partner, axis=0)  # (B, C, H, W): every partner, read before any write
+    if inplace:
+        np.copyto(xn, gathered, where=mask)
+        return xn
+    np.copyto(gathered, xn, where=~mask)
+    return gathered
+
+
+# -- other devices and dtypes: torch ops, no per-sample loop --------------------------
+
+def _mix_torch(x: torch.Tensor, plan: spec.CutMixPlan, inplace: bool, pairing: str | None) -> torch.Tensor:
+    x = x if inplace else x.detach()
+    if not any(plan.applied):
+        return x if inplace else x.clone(memory_format=torch.contiguous_format)
     dev = x.device
+    index = torch.as_tensor(plan.partner, dtype=torch.int64, device=dev)
+    if plan.shared:
+        y1, y2, x1, x2 = plan.boxes[0]
+        out = x if inplace else x.clone(memory_format=torch.contiguous_format)
+        if y1 == y2 or x1 == x2:
+            return out
+        region = x[:, :, y1:y2, x1:x2]  # (B, C, h, w) view
+        b = x.shape[0]
+        if not inplace and (pairing == "roll" or tuple(plan.partner) == tuple((i - 1) % b for i in range(b))):
+            out[1:, :, y1:y2, x1:x2] = region[:-1]  # roll(1, 0) as two slice copies
+            out[:1, :, y1:y2, x1:x2] = region[-1:]
+        else:
+            out[:, :, y1:y2, x1:x2] = region.index_select(0, index)  # (B, C, h, w), read before written
+        return out
     _, _, h, w = x.shape
     boxes = torch.as_tensor(plan.boxes, dtype=torch.int64, device=dev)  # (B, 4)
     applied = torch.as_tensor(plan.applied, dtype=torch.bool, device=dev)  # (B,)
@@ -114,9 +155,8 @@ def _paste_elem(x: torch.Tensor, plan: spec.CutMixPlan, inplace: bool) -> torch.
     in_y = (rows >= boxes[:, 0:1]) & (rows < boxes[:, 1:2]) & applied[:, None]  # (B, H)
     in_x = (cols >= boxes[:, 2:3]) & (cols < boxes[:, 3:4])  # (B, W)
     mask = (in_y[:, :, None] & in_x[:, None, :])[:, None]  # (B, 1, H, W)
-    gathered = _gather(x, plan.partner)  # (B, C, H, W), read before any write
-    out = x if inplace else gathered
-    return torch.where(mask, gathered, x.detach(), out=out)
+    gathered = x.index_select(0, index)  # (B, C, H, W), read before any write
+    return torch.where(mask, gathered, x, out=x if inplace else gathered)
 
 
 def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPlan, num_classes: int, *,
@@ -150,24 +190,17 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
     x = as_tensor(where, images)
     b, _, _ = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), plan)
-    y = _soft_labels(where, labels, b, num_classes, target_dtype, x.device)  # (B, K)
+    y, hard = _labels(where, labels, b, num_classes)
     if inplace and x.requires_grad:
         raise TenfoldError(expected(where, "images that do not require grad for inplace=True", "requires_grad"))
-    if not any(plan.applied):
-        out = x if inplace else _fresh_copy(x)
-    elif not plan.shared:
-        out = _paste_elem(x, plan, inplace)
-    elif inplace:
-        out = x
-        _paste_shared_inplace(out, plan.boxes[0], plan.partner)
+    xn = _numpy_view(x)
+    if xn is not None:
+        mixed = _mix_numpy(xn, plan, inplace)
+        out = x if inplace else torch.from_numpy(mixed)
     else:
-        out = _fresh_copy(x)
-        _paste_shared(out, x, plan.boxes[0], plan.partner, pairing)
-    lam = torch.tensor(plan.lam, dtype=torch.float64)  # (B,)
-    lam_t = lam.to(device=y.device, dtype=y.dtype)[:, None]  # (B, 1)
-    index = torch.as_tensor(plan.partner, dtype=torch.int64, device=y.device)
-    targets = lam_t * y + (1.0 - lam_t) * y.index_select(0, index)  # (B, K)
-    return out, targets, lam
+        out = _mix_torch(x, plan, inplace, pairing)
+    targets = _targets(y, hard, plan, num_classes, target_dtype, x.device)  # (B, K)
+    return out, targets, torch.tensor(plan.lam, dtype=torch.float64)
 
 
 def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
