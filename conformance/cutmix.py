@@ -168,11 +168,11 @@ def _tf(mode: str):
         y = tf.constant(_labels(case, _target_dtype(dtype)))
         if mode == "eager":
             out = tfb.cutmix_apply(x, y, plan, NUM_CLASSES, target_dtype=tdt)
-        elif mode == "graph":  # the plan as tensors through one tf.function (shared: a static flag)
-            out = _tf_graph_apply()(x, y, _tf_plan(plan), shared=plan.shared, target_dtype=tdt)
-        else:  # tf.data: the plan travels as tensors through a Dataset.map, shared flag as the layer sets it
+        elif mode == "graph":  # the plan as tensors through one tf.function
+            out = _tf_graph_apply()(x, y, _tf_plan(plan), target_dtype=tdt)
+        else:  # tf.data: the plan travels as tensors through a Dataset.map
             ds = tf.data.Dataset.from_tensors((x, y, _tf_plan(plan))).map(
-                lambda a, b, p: tfb.cutmix_apply(a, b, p, NUM_CLASSES, shared=plan.shared, target_dtype=tdt))
+                lambda a, b, p: tfb.cutmix_apply(a, b, p, NUM_CLASSES, target_dtype=tdt))
             out = next(iter(ds))
         mixed, targets, lam = out
         if mixed.dtype != x.dtype:
@@ -199,8 +199,8 @@ def _tf_graph_apply():
 
         from tenfold.tf_backend import cutmix as tfb
 
-        def fn(x, y, plan, shared, target_dtype):
-            return tfb.cutmix_apply(x, y, plan, NUM_CLASSES, shared=shared, target_dtype=target_dtype)
+        def fn(x, y, plan, target_dtype):
+            return tfb.cutmix_apply(x, y, plan, NUM_CLASSES, target_dtype=target_dtype)
 
         _GRAPH.append(tf.function(fn, reduce_retracing=True))
     return _GRAPH[0]
