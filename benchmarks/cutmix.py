@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import in_subprocess, median_seconds
+from .common import in_subprocess
 
 B, C, H, W = 128, 3, 224, 224
 NUM_CLASSES = 1000
@@ -147,7 +147,7 @@ def _worker_tf(repeat: int) -> list[dict]:
     for dtype in DTYPES:
         x = tf.cast(tf.random.stateless_uniform([B, H, W, C], [0, 0], 0, 256, dtype=tf.int32), dtype)
         y = tf.random.stateless_uniform([B], [0, 1], 0, NUM_CLASSES, dtype=tf.int64)
-        times = {"tf copy (x + 0)": median_seconds(lambda x=x: (x + tf.zeros((), x.dtype)).shape, repeat)}
+        fns = {"tf copy (x + 0, eager)": lambda x=x: (x + tf.zeros((), x.dtype)).shape}
         for name, layer in (("tf.data without CutMix", None),
                             ("tf.data + CutMix batch", CutMix(NUM_CLASSES, seed=0)),
                             ("tf.data + CutMix elem", CutMix(NUM_CLASSES, seed=0, granularity="elem"))):
@@ -155,7 +155,8 @@ def _worker_tf(repeat: int) -> list[dict]:
             if layer is not None:
                 ds = ds.map(layer)
             it = iter(ds)
-            times[name] = median_seconds(lambda it=it: next(it)[0].shape, repeat)
+            fns[name] = lambda it=it: next(it)[0].shape
+        times = _interleaved(fns, repeat)
         rows += [{"group": "tf", "dtype": dtype, "variant": k, "ms": 1e3 * v, "bytes": x.shape.num_elements()
                   * x.dtype.size} for k, v in times.items()]
     return rows
