@@ -12,6 +12,8 @@ uint8, 1000 classes. Times are medians per batch; each group runs in a fresh pro
   in one process, timed in interleaved rounds so that a drifting load hits all alike.
 * ``tf``: a ``tf.data`` pipeline ``from_tensors(batch).repeat()`` iterated as is, and the
   same pipeline with ``.map(CutMix(...))``; the difference is CutMix's overhead per batch.
+  Autotuning and injected prefetching are off, so every ``next`` runs the map in the
+  caller and is timed as such (in training it would run in tf.data's threads).
 
 Throughput is reported as GB/s = 2 x batch bytes / time (what a copy reads and writes), so
 a transform's figure reads directly against the copies'. Ratios compare the medians of
@@ -138,6 +140,14 @@ def _worker_torch(repeat: int) -> list[dict]:
     return rows
 
 
+def _synchronous(tf):
+    """tf.data options under which each ``next`` runs the map in the caller (no work done ahead)."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_optimization.inject_prefetch = False
+    return options
+
+
 def _worker_tf(repeat: int) -> list[dict]:
     import tensorflow as tf
 
@@ -154,7 +164,7 @@ def _worker_tf(repeat: int) -> list[dict]:
             ds = tf.data.Dataset.from_tensors((x, y)).repeat()
             if layer is not None:
                 ds = ds.map(layer)
-            it = iter(ds)
+            it = iter(ds.with_options(_synchronous(tf)))
             fns[name] = lambda it=it: next(it)[0].shape
         times = _interleaved(fns, repeat)
         rows += [{"group": "tf", "dtype": dtype, "variant": k, "ms": 1e3 * v, "bytes": x.shape.num_elements()
