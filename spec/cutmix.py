@@ -23,6 +23,11 @@ returned as is). The official loss ``lam CE(out, y) + (1 - lam) CE(out, y_j)``
 equals the cross-entropy against the soft target ``y~`` because CE is linear
 in the target, which is why every layer returns soft targets.
 
+Label smoothing is not part of CutMix here; it composes because both are
+linear in the target: pass smoothed rows ``(1 - eps) * one_hot(y) + eps / K``
+as soft labels (or smooth the returned targets the same way; the result is
+identical).
+
 The box is half-open, ``[y1, y2) x [x1, x2)`` in rows and columns; its sides are
 even (``2 * (cut // 2)``), as in the official code. The official ``rand_bbox``
 names ``size[2]`` "W" and ``size[3]`` "H" on NCHW tensors; the names are swapped
@@ -247,7 +252,11 @@ def box_from_centre(lam: float, cy: int, cx: int, height: int, width: int) -> Bo
 
 def partner_indices(rng: Any, batch_size: int, pairing: str) -> tuple[int, ...]:
     """Partner of each sample: ``randperm`` draws ``rng.permutation(B)``; ``roll`` is
-    ``i - 1 (mod B)`` (torchvision's ``roll(1, 0)``); ``flip`` is ``B - 1 - i`` (timm's ``flip(0)``)."""
+    ``i - 1 (mod B)`` (torchvision's ``roll(1, 0)``); ``flip`` is ``B - 1 - i`` (timm's ``flip(0)``).
+
+    timm requires an even batch for ``flip``; here an odd batch is accepted and its
+    middle sample is its own partner (its image and target stay unchanged in effect).
+    """
     if pairing == "randperm":
         return tuple(int(v) for v in rng.permutation(batch_size))
     if pairing == "roll":
