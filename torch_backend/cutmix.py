@@ -12,10 +12,13 @@ generator) and is used like ``torchvision.transforms.v2.CutMix``::
     for images, targets in loader:
         loss = soft_target_cross_entropy(model(images), targets)
 
-Speed. On the CPU the work is done by NumPy on the tensor's own memory: its
-allocator asks the kernel for huge pages (``madvise``), which makes a fresh
-77 MB buffer about half as costly to fault in as ``Tensor.clone``, and it runs
-single-threaded, so no thread pool has to be woken on a busy machine. One box
+Speed. On the CPU the work is done by NumPy on the tensor's own memory,
+single-threaded, so no thread pool has to be woken on a busy machine. A new
+output batch (when the input is kept) comes from a small pool of recycled
+buffers (:mod:`tenfold.torch_backend._cpu_pool`): a buffer returns to the pool
+only once no array or tensor can reach it, and saves the page faults and
+zeroing of fresh memory, which cost about as much as the copy itself
+(``release_buffers()`` empties the pool). One box
 per batch (the official mode) is a copy of the batch plus one block copy of the
 box per sample; with ``inplace=True`` only the box moves (through one temporary
 of its size). One box per sample (``elem``) is one gather of the partners and
@@ -38,6 +41,7 @@ from torch import nn
 from tenfold.spec import cutmix as spec
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
 
+from . import _cpu_pool
 from ._tensors import as_tensor, dtype_name
 
 _NUMPY_OK = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.float32,
@@ -102,23 +106,34 @@ def _box_mask_np(plan: spec.CutMixPlan) -> np.ndarray:
     return (in_y[:, :, None] & in_x[:, None, :])[:, None]  # (B, 1, H, W)
 
 
+def _fresh(xn: np.ndarray) -> np.ndarray:
+    """An uninitialised array like ``xn``, recycled from the pool of large buffers."""
+    return _cpu_pool.empty(xn.shape, xn.dtype)
+
+
 def _mix_numpy(xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarray:
     """Execute the paste with NumPy; returns ``xn`` itself when ``inplace``, else a new array."""
     partner = np.asarray(plan.partner, dtype=np.int64)
     if not any(plan.applied):
-        return xn if inplace else xn.copy()
+        if inplace:
+            return xn
+        out = _fresh(xn)
+        np.copyto(out, xn)
+        return out
     if plan.shared:
         y1, y2, x1, x2 = plan.boxes[0]
         if inplace:
             if y1 < y2 and x1 < x2:  # the boxes of the partners are read before any is written
                 xn[:, :, y1:y2, x1:x2] = np.take(xn[:, :, y1:y2, x1:x2], partner, axis=0)
             return xn
-        out = xn.copy()  # (B, C, H, W)
+        out = _fresh(xn)  # (B, C, H, W)
+        np.copyto(out, xn)
         for i, j in enumerate(plan.partner):  # one shared box: B block copies, no temporary
             out[i, :, y1:y2, x1:x2] = xn[j, :, y1:y2, x1:x2]
         return out
     mask = _box_mask_np(plan)  # (B, 1, H, W)
-    gathered = np.take(xn, partner, axis=0)  # (B, C, H, W): every partner, read before any write
+    gathered = _fresh(xn)
+    np.take(xn, partner, axis=0, out=gathered, mode="clip")  # every partner, read before any write
     if inplace:
         np.copyto(xn, gathered, where=mask)
         return xn
@@ -203,6 +218,11 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
     return out, targets, torch.tensor(plan.lam, dtype=torch.float64)
 
 
+def release_buffers() -> None:
+    """Return the idle output buffers kept for reuse to the system (see the module doc)."""
+    _cpu_pool.clear()
+
+
 def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy against soft targets, ``-sum_k t_k log_softmax(z)_k``.
 
@@ -284,4 +304,4 @@ class CutMix(nn.Module):
                 f"pairing={c.pairing!r}, granularity={c.granularity!r}, inplace={self.inplace}")
 
 
-__all__ = ["CutMix", "cutmix_apply", "soft_target_cross_entropy"]
+__all__ = ["CutMix", "cutmix_apply", "release_buffers", "soft_target_cross_entropy"]
