@@ -320,3 +320,15 @@ def test_torch_output_buffers_are_recycled_only_when_unreachable(monkeypatch):
         del kept, third
     tb.release_buffers()
     assert _cpu_pool.idle_bytes() == 0
+
+
+@pytest.mark.parametrize("partner", [(2, 0, 0, 1), (1, 2, 0, 3), (0, 1, 2, 3)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_torch_any_partner_map(partner, inplace):
+    # Plans may carry any partner map (not only a permutation); a fixed point is a sample kept as is.
+    x, y = _batch(22, b=4, h=6, w=7, dtype=np.float32)
+    plan = spec.CutMixPlan(6, 7, (0.5,) * 4, ((1, 4, 2, 6),) * 4, partner, (True,) * 4, (0.5,) * 4, ((2, 4),) * 4)
+    m, t, _ = tb.cutmix_apply(torch.from_numpy(x.copy()), torch.from_numpy(y), plan, K, inplace=inplace)
+    mr, tr, _ = ref.apply(x, y, plan, K)
+    assert np.array_equal(m.numpy(), mr)
+    np.testing.assert_allclose(t.numpy(), tr, atol=1e-7)

@@ -111,6 +111,34 @@ def _fresh(xn: np.ndarray) -> np.ndarray:
     return _cpu_pool.empty(xn.shape, xn.dtype)
 
 
+def _paste_inplace_shared(xn: np.ndarray, box: tuple[int, int, int, int], partner: tuple[int, ...]) -> None:
+    """``xn[i, box] = xn[partner[i], box]`` for all i, in place, moving each box once.
+
+    A permutation is followed cycle by cycle, so only one sample's box is held
+    aside per cycle; any other partner map goes through a copy of all the boxes.
+    """
+    y1, y2, x1, x2 = box
+    region = xn[:, :, y1:y2, x1:x2]  # (B, C, h, w) view
+    b = len(partner)
+    if sorted(partner) != list(range(b)):
+        region[...] = np.take(region, np.asarray(partner), axis=0)
+        return
+    done = [False] * b
+    for start in range(b):
+        if done[start]:
+            continue
+        done[start] = True
+        if partner[start] == start:
+            continue
+        held = region[start].copy()  # (C, h, w): the first box of the cycle, overwritten first
+        i = start
+        while partner[i] != start:
+            region[i] = region[partner[i]]
+            i = partner[i]
+            done[i] = True
+        region[i] = held
+
+
 def _mix_numpy(xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarray:
     """Execute the paste with NumPy; returns ``xn`` itself when ``inplace``, else a new array."""
     partner = np.asarray(plan.partner, dtype=np.int64)
@@ -123,8 +151,8 @@ def _mix_numpy(xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarr
     if plan.shared:
         y1, y2, x1, x2 = plan.boxes[0]
         if inplace:
-            if y1 < y2 and x1 < x2:  # the boxes of the partners are read before any is written
-                xn[:, :, y1:y2, x1:x2] = np.take(xn[:, :, y1:y2, x1:x2], partner, axis=0)
+            if y1 < y2 and x1 < x2:
+                _paste_inplace_shared(xn, (y1, y2, x1, x2), plan.partner)
             return xn
         out = _fresh(xn)  # (B, C, H, W)
         np.copyto(out, xn)
