@@ -175,7 +175,7 @@ def _worker_tf(repeat: int) -> list[dict]:
 WORKERS = {"torch": _worker_torch, "tf": _worker_tf}
 
 
-def run(repeat: int = 7, groups: tuple[str, ...] = GROUPS) -> tuple[list[dict], list[str]]:
+def run(repeat: int = 11, groups: tuple[str, ...] = GROUPS) -> tuple[list[dict], list[str]]:
     """Measure every group in its own process; returns the rows and notes on what was skipped.
 
     The torch group runs under the peer venv's interpreter when there is one (it shares
@@ -236,7 +236,7 @@ def report(rows: list[dict], notes: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenfold bench cutmix", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--group", action="append", choices=GROUPS, help="torch (with the peers), tf (repeatable)")
     parser.add_argument("--json", help="also write the measurements to this file")
     parser.add_argument("--worker", choices=GROUPS, help=argparse.SUPPRESS)
