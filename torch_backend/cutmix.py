@@ -18,13 +18,14 @@ output batch (when the input is kept) comes from a small pool of recycled
 buffers (:mod:`tenfold.torch_backend._cpu_pool`): a buffer returns to the pool
 only once no array or tensor can reach it, and saves the page faults and
 zeroing of fresh memory, which cost about as much as the copy itself
-(``release_buffers()`` empties the pool). One box
-per batch (the official mode) is a copy of the batch plus one block copy of the
-box per sample; with ``inplace=True`` only the box moves (through one temporary
-of its size). One box per sample (``elem``) is one gather of the partners and
-one masked copy, with no per-sample Python loop. On other devices (and for
-bfloat16) the same steps are torch ops: a clone and one indexed copy of the
-box, or one gather and one ``torch.where``.
+(``release_buffers()`` empties the pool). One box per batch (the official
+mode) is a copy of the batch plus one block copy of the box per sample; with
+``inplace=True`` only the boxes move, each once (the partner permutation is
+followed cycle by cycle, one box held aside per cycle). One box per sample
+(``elem``) is one gather of the partners and one masked copy, with no
+per-sample Python loop. On other devices (and for bfloat16) the same steps are
+torch ops: a clone and one indexed copy of the box, or one gather and one
+``torch.where``.
 
 Differences from the official implementation: none in the math (see the spec
 for presets of the official, paper, torchvision and timm conventions). The
@@ -34,8 +35,11 @@ equivalent soft target is returned.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
+import torch.utils.data
 from torch import nn
 
 from tenfold.spec import cutmix as spec
@@ -290,7 +294,12 @@ class CutMix(nn.Module):
         alpha, prob, correct_lam, pairing, granularity: See
             :class:`~tenfold.spec.cutmix.CutMixConfig` (defaults: the official recipe).
         config: A whole config instead of the five fields.
-        seed: Seed or ``numpy.random.Generator`` of the sampler.
+        seed: Seed of the sampler (a ``numpy.random.Generator``). None: seeded
+            from ``torch.initial_seed()``, so ``torch.manual_seed`` makes it
+            reproducible. In ``DataLoader`` workers the generator is re-seeded
+            per worker (``[seed, worker id]``, or the worker's torch seed), so
+            workers do not repeat each other's draws. A ``numpy.random.Generator``
+            is used as is.
         inplace: Overwrite the input batch (faster; see :func:`cutmix_apply`).
         target_dtype: dtype of the targets (default float32 for class indices).
 
@@ -307,10 +316,29 @@ class CutMix(nn.Module):
         self.config = config if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.seed = seed
+        self._rng: np.random.Generator | None = seed if isinstance(seed, np.random.Generator) else None
+        self._rng_owner: object = None
         self.inplace = inplace
         self.target_dtype = target_dtype
         self.last_plan: spec.CutMixPlan | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The sampler's generator, (re)made once per process and ``DataLoader`` worker."""
+        if isinstance(self.seed, np.random.Generator):
+            return self.seed
+        info = torch.utils.data.get_worker_info()
+        owner = (os.getpid(), None if info is None else info.id)
+        if self._rng is None or self._rng_owner != owner:
+            if self.seed is None:
+                self._rng = np.random.default_rng(torch.initial_seed())  # a worker's: base_seed + id
+            elif info is None:
+                self._rng = np.random.default_rng(self.seed)
+            else:
+                self._rng = np.random.default_rng([self.seed, info.id])
+            self._rng_owner = owner
+        return self._rng
 
     def forward(self, *inputs):
         if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
