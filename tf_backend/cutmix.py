@@ -74,7 +74,7 @@ def _plan_tensors(plan: spec.CutMixPlan | PlanTensors) -> dict[str, tf.Tensor]:
     if isinstance(plan, Mapping) and {"lam", "boxes", "partner", "applied"} <= set(plan):
         return {"lam": tf.cast(plan["lam"], tf.float64), "boxes": tf.cast(plan["boxes"], tf.int32),
                 "partner": tf.cast(plan["partner"], tf.int32), "applied": tf.cast(plan["applied"], tf.bool)}
-    raise TenfoldError(expected("cutmix_apply", "a CutMixPlan or a dict with lam, boxes, partner, applied",
+    raise TenfoldError(expected("cutmix", "a CutMixPlan or a dict with lam, boxes, partner, applied",
                                 type(plan).__name__))
 
 
