@@ -12,8 +12,8 @@ generator) and is used like ``torchvision.transforms.v2.CutMix``::
     for images, targets in loader:
         loss = soft_target_cross_entropy(model(images), targets)
 
-Speed. On the CPU the work is done by NumPy on the tensor's own memory,
-single-threaded, so no thread pool has to be woken on a busy machine. A new
+Speed. On the CPU the work is done by NumPy on the tensor's own memory (only
+the bulk copy of a kept batch is torch's multi-threaded ``copy_``). A new
 output batch (when the input is kept) comes from a small pool of recycled
 buffers (:mod:`tenfold.torch_backend._cpu_pool`): a buffer returns to the pool
 only once no array or tensor can reach it, and saves the page faults and
@@ -115,6 +115,13 @@ def _fresh(xn: np.ndarray) -> np.ndarray:
     return _cpu_pool.empty(xn.shape, xn.dtype)
 
 
+def _copy_of(x: torch.Tensor, xn: np.ndarray) -> np.ndarray:
+    """A copy of the batch in a pooled buffer; the bulk copy is torch's (multi-threaded) ``copy_``."""
+    out = _fresh(xn)
+    torch.from_numpy(out).copy_(x.detach())
+    return out
+
+
 def _paste_inplace_shared(xn: np.ndarray, box: tuple[int, int, int, int], partner: tuple[int, ...]) -> None:
     """``xn[i, box] = xn[partner[i], box]`` for all i, in place, moving each box once.
 
@@ -143,23 +150,18 @@ def _paste_inplace_shared(xn: np.ndarray, box: tuple[int, int, int, int], partne
         region[i] = held
 
 
-def _mix_numpy(xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarray:
-    """Execute the paste with NumPy; returns ``xn`` itself when ``inplace``, else a new array."""
+def _mix_numpy(x: torch.Tensor, xn: np.ndarray, plan: spec.CutMixPlan, inplace: bool) -> np.ndarray:
+    """Execute the paste on ``xn``, the memory of ``x``; returns ``xn`` itself when ``inplace``, else a new array."""
     partner = np.asarray(plan.partner, dtype=np.int64)
     if not any(plan.applied):
-        if inplace:
-            return xn
-        out = _fresh(xn)
-        np.copyto(out, xn)
-        return out
+        return xn if inplace else _copy_of(x, xn)
     if plan.shared:
         y1, y2, x1, x2 = plan.boxes[0]
         if inplace:
             if y1 < y2 and x1 < x2:
                 _paste_inplace_shared(xn, (y1, y2, x1, x2), plan.partner)
             return xn
-        out = _fresh(xn)  # (B, C, H, W)
-        np.copyto(out, xn)
+        out = _copy_of(x, xn)  # (B, C, H, W)
         for i, j in enumerate(plan.partner):  # one shared box: B block copies, no temporary
             out[i, :, y1:y2, x1:x2] = xn[j, :, y1:y2, x1:x2]
         return out
@@ -242,7 +244,7 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         raise TenfoldError(expected(where, "images that do not require grad for inplace=True", "requires_grad"))
     xn = _numpy_view(x)
     if xn is not None:
-        mixed = _mix_numpy(xn, plan, inplace)
+        mixed = _mix_numpy(x, xn, plan, inplace)
         out = x if inplace else torch.from_numpy(mixed)
     else:
         out = _mix_torch(x, plan, inplace, pairing)
