@@ -10,9 +10,6 @@ uint8, 1000 classes. Times are medians per batch; each group runs in a fresh pro
   and timm exists, ``torchvision.transforms.v2.CutMix`` and
   ``timm.data.Mixup(mixup_alpha=0, cutmix_alpha=1)`` (which works in place). All of them
   in one process, timed in interleaved rounds so that a drifting load hits all alike.
-  tenfold recycles its output buffers once the caller drops them (as a training loop
-  does); ``no buffer reuse`` empties that pool after every call, so each output lands
-  in fresh memory as a ``clone()`` does.
 * ``tf``: a ``tf.data`` pipeline ``from_tensors(batch).repeat()`` iterated as is, and the
   same pipeline with ``.map(CutMix(...))``; the difference is CutMix's overhead per batch.
   Autotuning and injected prefetching are off, so every ``next`` runs the map in the
@@ -119,17 +116,10 @@ def _peer_fns(x, y) -> dict:
     return fns
 
 
-def _without_reuse(transform, x, y, release) -> None:
-    """One call whose output is dropped and whose buffer is then freed, so the next call gets fresh memory."""
-    out = transform(x, y)
-    del out
-    release()
-
-
 def _worker_torch(repeat: int) -> list[dict]:
     import torch
 
-    from tenfold.torch_backend.cutmix import CutMix, release_buffers
+    from tenfold.torch_backend.cutmix import CutMix
 
     rows = []
     for dtype in DTYPES:
@@ -143,8 +133,6 @@ def _worker_torch(repeat: int) -> list[dict]:
             t = CutMix(NUM_CLASSES, seed=0, **kw)
             src = xi if kw.get("inplace") else x
             fns[name] = lambda t=t, x=src, y=y: t(x, y)
-        fresh = CutMix(NUM_CLASSES, seed=0)  # every output in fresh memory: the pool emptied after each call
-        fns["tenfold batch, no buffer reuse"] = lambda t=fresh, x=x, y=y: _without_reuse(t, x, y, release_buffers)
         fns.update(_peer_fns(x, y))
         times = _interleaved(fns, repeat)
         rows += [{"group": "torch", "dtype": dtype, "variant": k, "ms": 1e3 * v, "bytes": x.nbytes}
@@ -235,9 +223,6 @@ def report(rows: list[dict], notes: list[str]) -> str:
             if mine:
                 kind = "in place" if "inplace" in v else "keeping the input"
                 lines.append(f"{dtype}: tenfold batch ({kind}) is x{ms / mine:.2f} the throughput of {v}")
-            cold = by.get(("torch", dtype, "tenfold batch, no buffer reuse"))
-            if cold and "inplace" not in v:
-                lines.append(f"{dtype}: tenfold batch (no buffer reuse) is x{ms / cold:.2f} the throughput of {v}")
         clone = by.get(("torch", dtype, "copy clone()"))
         if ours and clone:
             lines.append(f"{dtype}: tenfold batch takes x{ours / clone:.2f} the time of clone() in the same process")

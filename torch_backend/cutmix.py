@@ -14,11 +14,9 @@ generator) and is used like ``torchvision.transforms.v2.CutMix``::
 
 Speed. On the CPU the work is done by NumPy on the tensor's own memory (only
 the bulk copy of a kept batch is torch's multi-threaded ``copy_``). A new
-output batch (when the input is kept) comes from a small pool of recycled
-buffers (:mod:`tenfold.torch_backend._cpu_pool`): a buffer returns to the pool
-only once no array or tensor can reach it, and saves the page faults and
-zeroing of fresh memory, which cost about as much as the copy itself
-(``release_buffers()`` empties the pool). One box per batch (the official
+output batch (when the input is kept) is allocated on huge pages
+(:mod:`tenfold.torch_backend._cpu_alloc`), which makes faulting it in about
+half as costly as for ``Tensor.clone``. One box per batch (the official
 mode) is a copy of the batch plus one block copy of the box per sample; with
 ``inplace=True`` only the boxes move, each once (the partner permutation is
 followed cycle by cycle, one box held aside per cycle). One box per sample
@@ -45,7 +43,7 @@ from torch import nn
 from tenfold.spec import cutmix as spec
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
 
-from . import _cpu_pool
+from . import _cpu_alloc
 from ._tensors import as_tensor, dtype_name
 
 _NUMPY_OK = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.float32,
@@ -111,12 +109,12 @@ def _box_mask_np(plan: spec.CutMixPlan) -> np.ndarray:
 
 
 def _fresh(xn: np.ndarray) -> np.ndarray:
-    """An uninitialised array like ``xn``, recycled from the pool of large buffers."""
-    return _cpu_pool.empty(xn.shape, xn.dtype)
+    """An uninitialised array like ``xn`` (huge-page-advised memory when large)."""
+    return _cpu_alloc.empty(xn.shape, xn.dtype)
 
 
 def _copy_of(x: torch.Tensor, xn: np.ndarray) -> np.ndarray:
-    """A copy of the batch in a pooled buffer; the bulk copy is torch's (multi-threaded) ``copy_``."""
+    """A copy of the batch in fresh memory; the bulk copy is torch's (multi-threaded) ``copy_``."""
     out = _fresh(xn)
     torch.from_numpy(out).copy_(x.detach())
     return out
@@ -252,11 +250,6 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
     return out, targets, torch.tensor(plan.lam, dtype=torch.float64)
 
 
-def release_buffers() -> None:
-    """Return the idle output buffers kept for reuse to the system (see the module doc)."""
-    _cpu_pool.clear()
-
-
 def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy against soft targets, ``-sum_k t_k log_softmax(z)_k``.
 
@@ -362,4 +355,4 @@ class CutMix(nn.Module):
                 f"pairing={c.pairing!r}, granularity={c.granularity!r}, inplace={self.inplace}")
 
 
-__all__ = ["CutMix", "cutmix_apply", "release_buffers", "soft_target_cross_entropy"]
+__all__ = ["CutMix", "cutmix_apply", "soft_target_cross_entropy"]
