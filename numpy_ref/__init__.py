@@ -7,6 +7,7 @@ imports neither PyTorch nor TensorFlow.
 
 from __future__ import annotations
 
+from . import cutmix as cutmix
 from . import mish
 
 __all__ = ["mish"]

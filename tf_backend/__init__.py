@@ -6,6 +6,7 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
+from . import cutmix as cutmix
 from . import mish
 from .mish import Mish
 

@@ -6,6 +6,7 @@ classes are re-exported here. Importing it imports PyTorch, never TensorFlow.
 
 from __future__ import annotations
 
+from . import cutmix as cutmix
 from . import mish
 from .mish import Mish
 
