@@ -7,7 +7,6 @@ imports neither PyTorch nor TensorFlow.
 
 from __future__ import annotations
 
-from . import cutmix as cutmix
-from . import mish
+from . import cutmix, mish
 
-__all__ = ["mish"]
+__all__ = ["cutmix", "mish"]

@@ -6,8 +6,7 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
-from . import cutmix as cutmix
-from . import mish
+from . import cutmix, mish
 from .mish import Mish
 
-__all__ = ["Mish", "mish"]
+__all__ = ["Mish", "cutmix", "mish"]
