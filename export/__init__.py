@@ -7,6 +7,7 @@ exporters of each backend import their framework when called).
 from __future__ import annotations
 
 from . import mish
+from .api import export_onnx  # noqa: F401  (generic export entry point)
 from .runtime import Runner, runner
 
 __all__ = ["Runner", "mish", "runner"]

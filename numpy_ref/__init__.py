@@ -8,5 +8,6 @@ imports neither PyTorch nor TensorFlow.
 from __future__ import annotations
 
 from . import mish
+from . import vit as vit
 
 __all__ = ["mish"]
