@@ -376,7 +376,7 @@ def resized_config(config: ViTConfig, image_size: int) -> ViTConfig:
 #: check applies it to ViT-B). bfloat16 is torch.autocast (matrix products in
 #: bfloat16, 2^-8 relative rounding per product, normalisations in float32).
 TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(atol=1e-11, rtol=1e-9),
+    "float64": Tolerance(atol=1e-12, rtol=1e-10),
     "float32": Tolerance(atol=1e-4, rtol=1e-4),
     "bfloat16": Tolerance(atol=6e-2, rtol=6e-2),
 }
