@@ -32,7 +32,8 @@ MAX_OPSET = 18
 
 def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAULT_OPSET,
               metadata: Mapping[str, object] | None = None, input_name: str = "input", output_name: str = "output",
-              nchw_input: bool = True, dynamic_batch: bool = True, verbose: bool = False) -> onnx.ModelProto:
+              nchw_input: bool = True, nchw_output: bool = False, dynamic_batch: bool = True,
+              verbose: bool = False) -> onnx.ModelProto:
     """Export a Keras model (or any callable on one tensor) to a single checked ONNX file.
 
     Args:
@@ -45,6 +46,8 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
         metadata: ``metadata_props`` to record.
         input_name, output_name: Graph input and output names.
         nchw_input: The ONNX input is NCHW and is transposed to NHWC for the model.
+        nchw_output: The model's 4-D NHWC output is transposed back to NCHW
+            (for image-to-image or feature-map models; logits need nothing).
         dynamic_batch: Leave dimension 0 symbolic.
         verbose: Keep tf2onnx's log output.
 
@@ -72,6 +75,8 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
             y = model(x, training=False)
         except TypeError:
             y = model(x)
+        if nchw_output:
+            y = tf.transpose(y, (0, 3, 1, 2))  # NHWC -> NCHW
         return tf.identity(y, name=output_name)
 
     fn = tf.function(call, input_signature=[tf.TensorSpec(shape, dtype, name=input_name)])
