@@ -139,4 +139,102 @@ def export_vit(config: spec.ViTConfig, params: Mapping[str, np.ndarray], path: s
     return ViTExport(path, report, quant, time.perf_counter() - start)
 
 
-__all__ = ["ViTExport", "export_vit", "vit_metadata"]
+# -- weights files and the command line -------------------------------------------------------
+
+def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool = True,
+                 resize: str | None = "official") -> tuple[spec.ViTConfig, dict[str, np.ndarray]]:
+    """Read an official ``.npz`` or a timm state_dict (``.pth``/``.pt``/``.bin``, ``.safetensors``) without pickle.
+
+    With ``fit_head``, the number of classes, the pre-logits layer and the
+    classifier are read off the file (:func:`tenfold.spec.vit_checkpoint.fit_config`).
+
+    Returns:
+        ``(config, canonical params)``.
+
+    Raises:
+        CheckpointError: For an unknown format or a file that does not fit.
+    """
+    from tenfold.spec import vit_checkpoint as ckpt
+    from tenfold.spec.errors import CheckpointError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        if fit_head:
+            with np.load(path, allow_pickle=False) as data:
+                config = ckpt.fit_config(config, {k: data[k].shape for k in data.files})
+        return config, ckpt.load_npz(path, config, resize)
+    if suffix in (".pth", ".pt", ".bin"):
+        import torch
+
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+        sd = sd.get("state_dict", sd.get("model", sd)) if isinstance(sd, dict) else sd
+        arrays = {k: v.float().numpy() for k, v in sd.items() if hasattr(v, "numpy")}
+    elif suffix == ".safetensors":
+        try:
+            from safetensors.numpy import load_file
+        except ImportError:
+            raise CheckpointError(expected("read_weights", "the safetensors package for a .safetensors file",
+                                           "it is not installed")) from None
+        arrays = load_file(str(path))
+    else:
+        raise CheckpointError(expected("read_weights", "an official .npz or a timm .pth/.pt/.bin/.safetensors file",
+                                       str(path)))
+    if fit_head:
+        config = ckpt.fit_config(config, {k: v.shape for k, v in arrays.items()})
+    return config, ckpt.from_timm(arrays, config, resize, where=f"read_weights({path.name})")
+
+
+def add_cli_arguments(parser) -> None:
+    """Options of ``tenfold export vit``."""
+    parser.add_argument("--preset", default="B/16", help="official model (Ti/16, S/16, S/32, B/8, B/16, B/32, "
+                        "L/16, L/32, H/14) or 'tiny' (default B/16)")
+    parser.add_argument("--weights", help="official .npz or timm .pth/.safetensors (default: random init)")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="exporting backend (default torch)")
+    parser.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18; tf2onnx allows <= 18)")
+    parser.add_argument("--quantize", choices=("int8",), help="also write an int8 dynamic-quantized model")
+    parser.add_argument("--out", required=True, help="output .onnx file")
+    parser.add_argument("--image-size", type=int, help="image size (the position embedding is resized to it)")
+    parser.add_argument("--num-classes", type=int, help="classes (default: from the weights, else 1000)")
+    parser.add_argument("--gelu", choices=spec.GELUS, help="GELU form (default tanh, the official one; timm "
+                        "weights were trained with exact)")
+    parser.add_argument("--resize", choices=spec.RESIZE_METHODS, default="official",
+                        help="position-embedding resize method (default official)")
+    parser.add_argument("--batch-sizes", default="1,2", help="batch sizes of the onnxruntime check (default 1,2)")
+    parser.add_argument("--no-check", action="store_true", help="skip the onnxruntime-vs-numpy_ref check")
+    parser.add_argument("--seed", type=int, default=0, help="seed of random weights and check images")
+
+
+def cli_export(args) -> int:
+    """Run ``tenfold export vit`` (see :func:`add_cli_arguments`); returns the exit status."""
+    import sys
+
+    from tenfold.spec.errors import TenfoldError
+
+    try:
+        overrides = {k: v for k, v in (("image_size", args.image_size), ("num_classes", args.num_classes),
+                                       ("gelu", args.gelu)) if v is not None}
+        config = spec.ViTConfig.preset(args.preset)
+        weights_name = None
+        if args.weights:
+            print(f"[vit export] reading weights {args.weights}", flush=True)
+            base = config.replace(**{k: v for k, v in overrides.items() if k != "num_classes"})
+            config, params = read_weights(args.weights, base, fit_head=args.num_classes is None, resize=args.resize)
+            weights_name = Path(args.weights).name
+        else:
+            config = config.replace(**overrides)
+            print(f"[vit export] no --weights: random init (seed {args.seed}), for a trial of the pipeline only",
+                  flush=True)
+            params = ref.init_params(config, np.random.default_rng(args.seed))
+        sizes = tuple(int(b) for b in args.batch_sizes.split(","))
+        result = export_vit(config, params, args.out, backend=args.backend, opset=args.opset,
+                            check=not args.no_check, batch_sizes=sizes, quantize=args.quantize,
+                            weights_name=weights_name, progress=lambda t: print(t, flush=True), seed=args.seed)
+    except (TenfoldError, OSError) as err:
+        print(f"tenfold export vit: {err}", file=sys.stderr)
+        return 2
+    print(f"[vit export] done in {result.seconds:.1f} s: {result.path}", flush=True)
+    return 0
+
+
+__all__ = ["ViTExport", "add_cli_arguments", "cli_export", "export_vit", "read_weights", "vit_metadata"]

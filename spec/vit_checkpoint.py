@@ -258,4 +258,28 @@ def from_timm(state_dict: Mapping[str, np.ndarray], config: ViTConfig, resize: s
     return out
 
 
-__all__ = ["POSEMB", "adapt_pos_embedding", "check_params", "from_timm", "load_npz", "save_npz", "to_timm"]
+
+
+def fit_config(config: ViTConfig, shapes: Mapping[str, tuple[int, ...]]) -> ViTConfig:
+    """``config`` with the head read off a checkpoint's array shapes (official or timm names).
+
+    Sets ``num_classes`` (from the head), ``representation_size`` (from a
+    ``pre_logits`` layer, or None) and ``classifier`` ("token" when there is a
+    class token, else "gap"); everything else must come from the preset.
+    """
+    shapes = {k.removeprefix("module.").removeprefix("params/").removeprefix("opt/target/"): tuple(v)
+              for k, v in shapes.items()}
+    changes: dict[str, object] = {}
+    if "head/bias" in shapes:
+        changes["num_classes"] = shapes["head/bias"][0]
+    elif "head.bias" in shapes:
+        changes["num_classes"] = shapes["head.bias"][0]
+    if "embedding/kernel" in shapes or "patch_embed.proj.weight" in shapes:
+        changes["representation_size"] = next((shapes[k][0] for k in ("pre_logits/bias", "pre_logits.fc.bias")
+                                               if k in shapes), None)
+        changes["classifier"] = "token" if ("cls" in shapes or "cls_token" in shapes) else "gap"
+    return config.replace(**changes)
+
+
+__all__ = ["POSEMB", "adapt_pos_embedding", "check_params", "fit_config", "from_timm", "load_npz", "save_npz",
+           "to_timm"]
