@@ -12,7 +12,10 @@ float32, and in bfloat16 for the bfloat16 rows). Variants:
 * ``tf-fp32``: ``tenfold.tf_backend.vit.ViT`` in a ``tf.function``;
 * ``onnx-fp32``: our torch export run by onnxruntime (CPU provider);
 * ``timm-fp32``, ``timm-bf16``: timm ``vit_base_patch16_224`` (random init),
-  run with the optional ``.venv-peers`` interpreter; skipped when absent.
+  run with the optional ``.venv-peers`` interpreter; skipped when absent. The
+  same process also times tenfold's torch module (``torch-*-peer`` rows),
+  interleaved with timm, so that the tenfold/timm ratio compares the same
+  torch build at the same moment of a noisy machine.
 
 Targets: torch >= timm, onnxruntime >= torch eager, float32 at 70 %+ of the
 matmul peak, bfloat16 3x float32. Run with ``tenfold bench vit``.
@@ -40,7 +43,7 @@ def _images(preset: str, batch: int):
 
     from tenfold.spec import vit as spec
 
-    config = spec.ViTConfig.preset(preset)
+    config = spec.ViTConfig.preset(preset, gelu="exact")  # timm's GELU, for like-for-like rows
     x = np.random.default_rng(0).standard_normal((batch, 3, config.image_size, config.image_size)).astype(np.float32)
     return config, x
 
@@ -109,17 +112,25 @@ def measure(variant: str, preset: str, batch: int, repeat: int) -> dict:
 
 _TIMM = r"""
 import json, statistics, sys, time, torch, timm
-name, batch, repeat, bf16 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-model = timm.create_model(name, pretrained=False).eval()
+batch, repeat, bf16 = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+models = {"timm": timm.create_model("vit_base_patch16_224", pretrained=False).eval()}
+try:  # tenfold's module under the same torch, timed interleaved with timm (fair on a noisy machine)
+    from tenfold.spec import vit as spec
+    from tenfold.torch_backend import vit as tb
+    models["tenfold"] = tb.ViT(spec.ViTConfig.preset("B/16", gelu="exact")).eval()
+except ImportError:
+    pass
 x = torch.randn(batch, 3, 224, 224)
-def step():
+def step(m):
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        return model(x)
-for _ in range(2): step()
-times = []
+        return m(x)
+for m in models.values():
+    step(m); step(m)
+times = {k: [] for k in models}
 for _ in range(repeat):
-    t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-print(json.dumps({"seconds": statistics.median(times)}))
+    for k, m in models.items():
+        t = time.perf_counter(); step(m); times[k].append(time.perf_counter() - t)
+print(json.dumps({"torch": torch.__version__, **{k: statistics.median(v) for k, v in times.items()}}))
 """
 
 
@@ -132,17 +143,35 @@ def peer_python() -> Path | None:
     return None
 
 
-def measure_timm(variant: str, batch: int, repeat: int) -> dict | None:
+def _tenfold_tree(tmp: Path) -> Path:
+    """A folder that makes ``tenfold.spec`` and ``tenfold.torch_backend`` importable in another venv (symlinks)."""
+    pkg = tmp / "tenfold"
+    pkg.mkdir()
+    (pkg / "__init__.py").symlink_to(ROOT / "tenfold" / "__init__.py")
+    for sub in ("spec", "torch_backend", "numpy_ref"):
+        (pkg / sub).symlink_to(ROOT / sub, target_is_directory=True)
+    return tmp
+
+
+def measure_timm(variant: str, batch: int, repeat: int) -> list[dict]:
+    """timm in the peer venv, and tenfold's torch module in the same process (same torch), interleaved."""
     exe = peer_python()
     if exe is None:
-        return None
-    proc = subprocess.run([str(exe), "-c", _TIMM, "vit_base_patch16_224", str(batch), str(repeat),
-                           "1" if variant == "timm-bf16" else "0"], capture_output=True, text=True, check=False)
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, PYTHONPATH=str(_tenfold_tree(Path(tmp))))
+        proc = subprocess.run([str(exe), "-c", _TIMM, str(batch), str(repeat), "1" if variant == "timm-bf16" else "0"],
+                              capture_output=True, text=True, check=False, env=env, cwd=tmp)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         print(f"note: {variant} failed: {proc.stderr[-500:]}", file=sys.stderr)
-        return None
-    return {"variant": variant, **json.loads(lines[-1])}
+        return []
+    data = json.loads(lines[-1])
+    dtype = variant.split("-")[1]
+    rows = [{"variant": variant, "seconds": data["timm"], "torch": data["torch"]}]
+    if "tenfold" in data:
+        rows.append({"variant": f"torch-{dtype}-peer", "seconds": data["tenfold"], "torch": data["torch"]})
+    return rows
 
 
 def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[str, ...] = VARIANTS + PEER_VARIANTS
@@ -150,25 +179,25 @@ def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[s
     rows = []
     for v in variants:
         if v in PEER_VARIANTS:
-            row = measure_timm(v, batch, repeat) if preset == "B/16" else None
-            if row is None:
+            peer_rows = measure_timm(v, batch, repeat) if preset == "B/16" else []
+            if not peer_rows:
                 print(f"note: {v} skipped (no .venv-peers with timm, or preset is not B/16)", file=sys.stderr)
-                continue
+            rows += peer_rows
         else:
-            row = in_subprocess("tenfold.benchmarks.vit", "--worker", v, "--preset", preset, "--batch", str(batch),
-                                "--repeat", str(repeat))
-        rows.append(row)
+            rows.append(in_subprocess("tenfold.benchmarks.vit", "--worker", v, "--preset", preset, "--batch",
+                                      str(batch), "--repeat", str(repeat)))
     return rows
 
 
 def report(rows: list[dict], preset: str, batch: int) -> str:
     from tenfold.spec import vit as spec
 
-    config = spec.ViTConfig.preset(preset)
+    config = spec.ViTConfig.preset(preset, gelu="exact")
     gflop_per_batch = spec.flops_per_image(config) * batch / 1e9
     by = {r["variant"]: r for r in rows}
     peak = by.get("peak", {})
-    lines = [f"ViT-{preset} at {config.image_size} px, batch {batch}, CPU ({os.cpu_count()} cores), "
+    lines = [f"ViT-{preset} (exact GELU, as timm) at {config.image_size} px, batch {batch}, "
+             f"CPU ({os.cpu_count()} cores), "
              f"{gflop_per_batch / batch:.1f} GFLOP/image; matmul peak fp32 {peak.get('fp32_gflops', float('nan')):.0f}"
              f" GFLOP/s, bf16 {peak.get('bf16_gflops', float('nan')):.0f} GFLOP/s",
              f"{'variant':<11} {'ms/batch':>9} {'images/s':>9} {'GFLOP/s':>8} {'of peak':>8}"]
@@ -184,8 +213,12 @@ def report(rows: list[dict], preset: str, batch: int) -> str:
         if a in by and b in by and "seconds" in by[a] and "seconds" in by[b]:
             lines.append(f"{text}: x{by[b]['seconds'] / by[a]['seconds']:.2f}")
 
-    ratio("torch-fp32", "timm-fp32", "speed tenfold torch / timm (fp32, target >= 1)")
-    ratio("torch-bf16", "timm-bf16", "speed tenfold torch / timm (bf16 autocast)")
+    torch_peer = next((r["torch"] for r in rows if "torch" in r), "?")
+    ratio("torch-fp32-peer", "timm-fp32", f"speed tenfold torch / timm, fp32, same process, torch {torch_peer} "
+          "(target >= 1)")
+    ratio("torch-bf16-peer", "timm-bf16", f"speed tenfold torch / timm, bf16 autocast, same process, "
+          f"torch {torch_peer}")
+    ratio("torch-fp32", "timm-fp32", "speed tenfold torch (this venv) / timm (peer venv), fp32")
     ratio("onnx-fp32", "torch-fp32", "speed onnxruntime / tenfold torch eager (target >= 1)")
     ratio("tf-fp32", "torch-fp32", "speed tenfold TF / tenfold torch")
     ratio("torch-bf16", "torch-fp32", "speed bf16 autocast / fp32 (target >= 3)")
