@@ -93,3 +93,15 @@ def test_resize_rejects_bad_input():
         spec.resize_pos_embedding(np.zeros((1, 1 + 15, 4)), 4)
     with pytest.raises(ConfigError):
         spec.resize_pos_embedding(np.zeros((1, 17, 4)), 4, method="bicubic")
+
+
+def test_224_to_384_position_embedding():
+    b16 = spec.ViTConfig.preset("B/16")
+    at384 = b16.replace(image_size=384)
+    pe = np.random.default_rng(0).standard_normal(spec.param_shapes(b16)["Transformer/posembed_input/pos_embedding"])
+    out = spec.resize_pos_embedding(pe, at384.grid, b16.num_prefix_tokens)
+    assert out.shape == spec.param_shapes(at384)["Transformer/posembed_input/pos_embedding"] == (1, 577, 768)
+    grid = out[0, 1:].reshape(24, 24, 768)
+    old = pe[0, 1:].reshape(14, 14, 768)
+    for i, j in [(0, 0), (0, 23), (23, 0), (23, 23)]:  # corners aligned: corner tokens are kept
+        np.testing.assert_allclose(grid[i, j], old[i * 13 // 23, j * 13 // 23], atol=1e-12)
