@@ -115,3 +115,17 @@ def test_tf_round_trip():
     assert set(back) == set(p) and all(np.array_equal(back[k], p[k]) for k in p)
     with pytest.raises(CheckpointError, match="missing"):
         tfb.load_params(tfb.ViT(CFG), {k: v for k, v in p.items() if k != "cls"})
+
+
+def test_keras_save_and_load(tmp_path):
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from tenfold.tf_backend import vit as tfb
+
+    model = tfb.load_params(tfb.ViT(CFG), _params())
+    x = np.random.default_rng(0).standard_normal((2, 16, 16, 3)).astype(np.float32)
+    model.save(tmp_path / "vit.keras")
+    again = keras.models.load_model(tmp_path / "vit.keras")
+    assert isinstance(again, tfb.ViT) and again.config == CFG
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
