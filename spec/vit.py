@@ -51,7 +51,7 @@ import numpy as np
 
 from .config import Config, param, require
 from .dtypes import FLOAT_DTYPES, check_float_dtype
-from .errors import ConfigError, ShapeError, TenfoldError, expected
+from .errors import ConfigError, ShapeError, expected
 from .tolerance import Tolerance
 
 PAPER = "Dosovitskiy et al., An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale, ICLR 2021"
@@ -400,6 +400,6 @@ def check_dtype(dtype_name: str, where: str = "vit") -> str:
 
 
 __all__ = [
-    "CLASSIFIERS", "EXPORTS", "GELUS", "MEAN", "OFFICIAL_MODELS", "STD", "TOLERANCES", "TenfoldError",
-    "ViTConfig", "check_images", "flops_per_image", "num_params", "param_shapes", "resize_pos_embedding",
+    "CLASSIFIERS", "EXPORTS", "GELUS", "MEAN", "OFFICIAL_MODELS", "RESIZE_METHODS", "STD", "TOLERANCES", "ViTConfig",
+    "check_images", "flops_per_image", "num_params", "param_shapes", "resize_pos_embedding", "resized_config",
 ]
