@@ -200,14 +200,14 @@ def report(rows: list[dict], preset: str, batch: int) -> str:
              f"CPU ({os.cpu_count()} cores), "
              f"{gflop_per_batch / batch:.1f} GFLOP/image; matmul peak fp32 {peak.get('fp32_gflops', float('nan')):.0f}"
              f" GFLOP/s, bf16 {peak.get('bf16_gflops', float('nan')):.0f} GFLOP/s",
-             f"{'variant':<11} {'ms/batch':>9} {'images/s':>9} {'GFLOP/s':>8} {'of peak':>8}"]
+             f"{'variant':<16} {'ms/batch':>9} {'images/s':>9} {'GFLOP/s':>8} {'of peak':>8}"]
     for r in rows:
         if "seconds" not in r:
             continue
         gf = gflop_per_batch / r["seconds"]
         ref_peak = peak.get("bf16_gflops" if r["variant"].endswith("bf16") else "fp32_gflops")
         share = f"{100 * gf / ref_peak:7.0f}%" if ref_peak else "      -"
-        lines.append(f"{r['variant']:<11} {1e3 * r['seconds']:>9.0f} {batch / r['seconds']:>9.2f} {gf:>8.0f} {share}")
+        lines.append(f"{r['variant']:<16} {1e3 * r['seconds']:>9.0f} {batch / r['seconds']:>9.2f} {gf:>8.0f} {share}")
 
     def ratio(a: str, b: str, text: str) -> None:
         if a in by and b in by and "seconds" in by[a] and "seconds" in by[b]:
