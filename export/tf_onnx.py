@@ -94,6 +94,8 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
     finally:
         tf_logger.setLevel(old_level)
     _rename_output(proto, output_name)
+    if dynamic_batch:
+        _name_batch_dim(proto)
     set_metadata(proto, {"tenfold.source_backend": "tf",
                          "tenfold.exporter": f"tf2onnx {tf2onnx.__version__}, tensorflow {tf.__version__}",
                          **{k: str(v) for k, v in (metadata or {}).items()}})
@@ -115,6 +117,18 @@ def _rename_output(proto: onnx.ModelProto, name: str) -> None:
             if inp == old:
                 node.input[i] = name
     proto.graph.output[0].name = name
+
+
+def _name_batch_dim(proto: onnx.ModelProto, name: str = "batch") -> None:
+    """Call the input's symbolic batch dimension ``batch`` (tf2onnx names it ``unk__N``), everywhere it appears."""
+    dim = proto.graph.input[0].type.tensor_type.shape.dim
+    if not dim or not dim[0].dim_param:
+        return
+    old = dim[0].dim_param
+    for info in (*proto.graph.input, *proto.graph.output, *proto.graph.value_info):
+        for d in info.type.tensor_type.shape.dim:
+            if d.dim_param == old:
+                d.dim_param = name
 
 
 __all__ = ["DEFAULT_OPSET", "MAX_OPSET", "export_tf"]

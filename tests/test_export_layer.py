@@ -73,8 +73,10 @@ def test_tf_export(tmp_path):
     with pytest.raises(ExportError, match="output shape"):
         chk.check_against_reference(path, reference, make_input, TOL)
     export_onnx(model, path, make_input(2), opset=17, nchw_output=True)
-    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    proto = onnx.load(path)
+    meta = {p.key: p.value for p in proto.metadata_props}
     assert meta["tenfold.source_backend"] == "tf"
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     chk.check_against_reference(path, reference, make_input, TOL)
     with pytest.raises(ExportError, match="opset <= 18"):
         export_onnx(model, tmp_path / "x.onnx", make_input(2), opset=19)
