@@ -93,3 +93,11 @@ def test_quantize_reports_size_and_change(torch_file, tmp_path):
     rep = quantize_int8(torch_file, tmp_path / "q.onnx", make_input(3))
     assert rep.int8_bytes > 0 and rep.float_bytes == torch_file.stat().st_size
     assert 0 <= rep.max_abs_diff < 0.5
+
+
+def test_runner_says_what_input_it_expected(torch_file):
+    run = runner(torch_file, "cpu")
+    with pytest.raises(ExportError, match=r"expected shape \(.*, 3, 5, 6\); got shape \(2, 5, 6, 3\)"):
+        run(make_input(2).transpose(0, 2, 3, 1).copy())
+    with pytest.raises(ExportError, match="expected dtype float32"):
+        run(make_input(2).astype(np.float64))
