@@ -2,11 +2,26 @@
 
 Importing it imports onnx and onnxruntime, never PyTorch or TensorFlow (the
 exporters of each backend import their framework when called).
+
+The generic layer every model export reuses (ViT, SAN, FReLU):
+
+* :func:`export_onnx` -- dispatches to ``torch_onnx.export_torch(model, path, example_input, opset=,
+  metadata=)`` (torch.export-based, one file, dynamic batch) or ``tf_onnx.export_tf(...)``
+  (tf2onnx, opset <= 18, NCHW input transposed for Keras); both write atomically after
+  ``onnx.checker`` (full check) and record ``metadata_props``;
+* ``check.check_against_reference(model, reference, make_input, tolerance, batch_sizes)`` --
+  onnxruntime against a NumPy reference at >= 2 batch sizes, :class:`ExportError` beyond tolerance;
+* ``runtime.runner(model)`` -- CUDA provider when available, else CPU, and which one it used;
+* ``quantize.quantize_int8(src, dst, probe)`` -- int8 dynamic quantization with a size/accuracy report.
+
+A method's module (``export/vit.py``) builds on these and may add ``add_cli_arguments`` and
+``cli_export`` to appear as ``tenfold export <id>``.
 """
 
 from __future__ import annotations
 
 from . import mish
+from .api import export_onnx  # noqa: F401  (generic export entry point)
 from .runtime import Runner, runner
 
 __all__ = ["Runner", "mish", "runner"]

@@ -26,10 +26,37 @@ class Runner:
         return [i.name for i in self.session.get_inputs()]
 
     def __call__(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        """Run the model on positional inputs (in the graph's input order)."""
+        """Run the model on positional inputs (in the graph's input order).
+
+        Raises:
+            ExportError: For a wrong number of inputs, or an input whose rank,
+                fixed dimensions or element type differ from the graph's (checked
+                here so the message says what was expected).
+        """
         if len(inputs) != len(self.input_names):
             raise ExportError(expected("Runner", f"{len(self.input_names)} inputs {self.input_names}", len(inputs)))
+        for spec, x in zip(self.session.get_inputs(), inputs, strict=True):
+            _check_input(spec, x)
         return self.session.run(None, dict(zip(self.input_names, inputs, strict=True)))
+
+
+_ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+              "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+
+
+def _check_input(spec, x: object) -> None:
+    """Compare one input with the graph input ``spec`` (name, shape with symbolic dims, type)."""
+    shape = tuple(spec.shape)
+    want = "(" + ", ".join(str(d) for d in shape) + ")"
+    dtype = _ORT_TYPES.get(spec.type)
+    if not isinstance(x, np.ndarray):
+        raise ExportError(expected(f"Runner input {spec.name!r}", f"a NumPy array {want} of {spec.type}",
+                                   type(x).__name__))
+    if dtype is not None and x.dtype != dtype:
+        raise ExportError(expected(f"Runner input {spec.name!r}", f"dtype {np.dtype(dtype).name} ({spec.type})",
+                                   f"dtype {x.dtype}"))
+    if len(shape) != x.ndim or any(isinstance(d, int) and d != n for d, n in zip(shape, x.shape, strict=False)):
+        raise ExportError(expected(f"Runner input {spec.name!r}", f"shape {want}", f"shape {x.shape}"))
 
 
 def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -> Runner:

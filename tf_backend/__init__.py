@@ -6,7 +6,7 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
-from . import cutmix, mish
+from . import cutmix, mish, vit
 from .mish import Mish
 
-__all__ = ["Mish", "cutmix", "mish"]
+__all__ = ["Mish", "cutmix", "mish", "vit"]

@@ -6,7 +6,7 @@ classes are re-exported here. Importing it imports PyTorch, never TensorFlow.
 
 from __future__ import annotations
 
-from . import cutmix, mish
+from . import cutmix, mish, vit
 from .mish import Mish
 
-__all__ = ["Mish", "cutmix", "mish"]
+__all__ = ["Mish", "cutmix", "mish", "vit"]

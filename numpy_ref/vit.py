@@ -1,0 +1,136 @@
+"""ViT forward pass in plain NumPy, straight from a canonical params dict (float64-exact).
+
+Paper: Dosovitskiy et al., ICLR 2021. Official code: google-research/vision_transformer
+(``vit_jax/models_vit.py``). See :mod:`tenfold.spec.vit` for the math. Inference
+only: dropout is the identity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from tenfold.spec import vit as spec
+
+from ._arrays import as_array, dtype_name
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """Error function without SciPy (``math.erf`` element-wise; exact to double precision)."""
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
+
+
+def gelu(x: np.ndarray, form: str = "tanh") -> np.ndarray:
+    """GELU: ``x * Phi(x)`` (``"exact"``) or the tanh approximation (``"tanh"``, Flax's default)."""
+    if form == "exact":
+        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+
+
+def layer_norm(x: np.ndarray, scale: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    """LayerNorm over the last axis (biased variance, as Flax, PyTorch and Keras)."""
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * scale + bias
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _attention(x: np.ndarray, p: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
+    """Multi-head self-attention of the official ``MultiHeadDotProductAttention`` (kernels (D, H, dh))."""
+    q = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/query/kernel"], optimize=True) + p[f"{prefix}/query/bias"][:, None]
+    k = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/key/kernel"], optimize=True) + p[f"{prefix}/key/bias"][:, None]
+    v = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/value/kernel"], optimize=True) + p[f"{prefix}/value/bias"][:, None]
+    q = q / np.sqrt(q.shape[-1])  # official: query scaled by 1/sqrt(head_dim) before the product
+    weights = _softmax(q @ k.transpose(0, 1, 3, 2))  # (B, H, N, N)
+    heads = weights @ v  # (B, H, N, dh)
+    return np.einsum("bhnk,hkd->bnd", heads, p[f"{prefix}/out/kernel"], optimize=True) + p[f"{prefix}/out/bias"]
+
+
+def _embed(images: np.ndarray, p: Mapping[str, np.ndarray], config: spec.ViTConfig) -> np.ndarray:
+    """Patch embedding (a VALID P x P conv with stride P == a Dense on flattened HWC patches)."""
+    b, c, h, w = images.shape
+    s = config.patch_size
+    x = images.transpose(0, 2, 3, 1).reshape(b, h // s, s, w // s, s, c)  # (B, gh, P, gw, P, C)
+    x = x.transpose(0, 1, 3, 2, 4, 5).reshape(b, (h // s) * (w // s), s * s * c)  # (B, N, P*P*C), (ph, pw, c) order
+    kernel = p["embedding/kernel"].reshape(s * s * c, -1)  # HWIO -> (P*P*C, D)
+    return x @ kernel + p["embedding/bias"]  # (B, N, D)
+
+
+def features(params: Mapping[str, np.ndarray], images: object, config: spec.ViTConfig) -> np.ndarray:
+    """The pooled representation fed to the head (after ``pre_logits`` when present), ``(B, width)``."""
+    x = as_array("vit", images)
+    spec.check_images(x.shape, dtype_name(x.dtype), config, "NCHW", "vit")
+    p = {k: np.asarray(v, dtype=np.float64 if x.dtype == np.float64 else np.float32) for k, v in params.items()}
+    x = x.astype(np.float64 if x.dtype == np.float64 else np.float32)
+    eps = config.layer_norm_eps
+    z = _embed(x, p, config)  # (B, N, D)
+    if config.classifier == "token":
+        cls = np.broadcast_to(p["cls"], (z.shape[0], 1, z.shape[2]))
+        z = np.concatenate([cls, z], axis=1)  # (B, N+1, D)
+    z = z + p["Transformer/posembed_input/pos_embedding"]
+    for i in range(config.num_layers):
+        b = spec.block_prefix(i)
+        y = layer_norm(z, p[f"{b}/LayerNorm_0/scale"], p[f"{b}/LayerNorm_0/bias"], eps)
+        z = z + _attention(y, p, f"{b}/MultiHeadDotProductAttention_1")
+        y = layer_norm(z, p[f"{b}/LayerNorm_2/scale"], p[f"{b}/LayerNorm_2/bias"], eps)
+        y = gelu(y @ p[f"{b}/MlpBlock_3/Dense_0/kernel"] + p[f"{b}/MlpBlock_3/Dense_0/bias"], config.gelu)
+        z = z + (y @ p[f"{b}/MlpBlock_3/Dense_1/kernel"] + p[f"{b}/MlpBlock_3/Dense_1/bias"])
+    z = layer_norm(z, p["Transformer/encoder_norm/scale"], p["Transformer/encoder_norm/bias"], eps)
+    h = z[:, 0] if config.classifier == "token" else z.mean(axis=1)  # (B, D)
+    if config.representation_size is not None:
+        h = np.tanh(h @ p["pre_logits/kernel"] + p["pre_logits/bias"])  # (B, R)
+    return h
+
+
+def vit(params: Mapping[str, np.ndarray], images: object, config: spec.ViTConfig) -> np.ndarray:
+    """ViT logits for NCHW images from canonical params (official ``.npz`` names).
+
+    Args:
+        params: Canonical params (:func:`tenfold.spec.vit.param_shapes`).
+        images: ``(B, C, S, S)`` float array (normalised: the official
+            pipeline maps [0, 255] to [-1, 1]). float64 is computed in
+            float64; other floats in float32.
+        config: The model configuration.
+
+    Returns:
+        ``(B, num_classes)`` logits.
+
+    Raises:
+        DTypeError, ShapeError: For bad images (see :func:`tenfold.spec.vit.check_images`).
+    """
+    h = features(params, images, config)
+    return h @ np.asarray(params["head/kernel"], h.dtype) + np.asarray(params["head/bias"], h.dtype)
+
+
+def init_params(config: spec.ViTConfig, rng: np.random.Generator, head_scale: float = 1.0) -> dict[str, np.ndarray]:
+    """Random float64 params for tests: fan-in scaled normals, LayerNorm scales near 1.
+
+    Differences from the official initialisation: the official head is
+    zero-initialised and the class token zero; here both are random so that
+    every parameter influences the output (a test would miss a dropped term
+    otherwise).
+    """
+    out = {}
+    for name, shape in spec.param_shapes(config).items():
+        if name.endswith("/scale"):
+            out[name] = 1.0 + 0.1 * rng.standard_normal(shape)
+        elif name.endswith("/bias") or name == "cls" or name.endswith("pos_embedding"):
+            out[name] = 0.1 * rng.standard_normal(shape)
+        else:
+            fan_in = math.prod(shape[:-1]) if not name.endswith("out/kernel") else shape[0] * shape[1]
+            if "query" in name or "key" in name or "value" in name:
+                fan_in = shape[0]
+            std = 1.0 / math.sqrt(fan_in) * (head_scale if name.startswith("head") else 1.0)
+            out[name] = std * rng.standard_normal(shape)
+    return out
+
+
+__all__ = ["features", "gelu", "init_params", "layer_norm", "vit"]
