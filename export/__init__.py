@@ -21,7 +21,7 @@ A method's module (``export/vit.py``) builds on these and may add ``add_cli_argu
 from __future__ import annotations
 
 from . import mish
-from .api import export_onnx  # noqa: F401  (generic export entry point)
+from .api import export_onnx
 from .runtime import Runner, runner
 
-__all__ = ["Runner", "mish", "runner"]
+__all__ = ["Runner", "export_onnx", "mish", "runner"]
