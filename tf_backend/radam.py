@@ -103,7 +103,8 @@ class RAdam(keras.optimizers.Optimizer):
         rect = rho_t >= c.threshold if c.threshold_inclusive else rho_t > c.threshold
         ratio = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
         r = tf.sqrt(tf.maximum(ratio, 0.0))  # only used where rectified (rho_t > 4)
-        eps_eff = c.eps * (1.0 if c.eps_mode == "raw" else tf.sqrt(bc2))
+        eps = tf.constant(c.eps, tf.float64)  # never tf.cast(python float): that goes through float32
+        eps_eff = eps if c.eps_mode == "raw" else eps * tf.sqrt(bc2)
         decay = 1.0 - lr * c.weight_decay
         return {"rect": rect, "a": lr * r * tf.sqrt(bc2) / bc1, "b": lr / bc1, "eps_eff": eps_eff, "decay": decay}
 
