@@ -10,7 +10,8 @@ Three implementations of one step, chosen per optimizer with ``impl``:
   (see the spec's ``step_factors``), so it runs as one pass of PyTorch's fused
   Adam/AdamW kernel (``torch._fused_adam_`` / ``torch._fused_adamw_``), which
   reads parameters, gradients and both moments once and writes three back:
-  the memory-bound minimum. Decoupled weight decay passes ``wd / r_t`` to the
+  the memory-bound minimum. Tensors under :data:`FUSED_MIN_NUMEL` elements
+  take the multi-tensor path instead. Decoupled weight decay passes ``wd / r_t`` to the
   AdamW kernel, so that ``(lr r_t)(wd / r_t) = lr wd``. The first steps
   (skip or momentum phase) take the multi-tensor path.
 * ``"foreach"``: multi-tensor ``torch._foreach_*`` ops, in place, with the
@@ -39,6 +40,9 @@ from tenfold.spec.errors import ConfigError, TenfoldError, expected
 from ._tensors import dtype_name
 
 IMPLS: tuple[str, ...] = ("fused", "foreach", "forloop")
+
+#: Default of :attr:`RAdam.fused_min_numel` (PyTorch's own grain size for parallel CPU loops).
+FUSED_MIN_NUMEL = 32768
 
 _CONFIG_KEYS = ("lr", "betas", "eps", "weight_decay", "weight_decay_mode", "threshold", "threshold_inclusive",
                 "early", "eps_mode")
@@ -84,6 +88,10 @@ class RAdam(torch.optim.Optimizer):
         require(impl != "fused" or fused_available(), "RAdam.impl", "an impl this PyTorch supports",
                 "'fused' (no torch._fused_adam_)")
         self.impl = impl
+        #: Tensors below this size take the foreach path even with ``impl="fused"``: the
+        #: CPU kernel splits every tensor over all threads, which costs more than it
+        #: saves on small ones (a few MB of bytes in all).
+        self.fused_min_numel = FUSED_MIN_NUMEL
         defaults = {k: getattr(config, k) for k in _CONFIG_KEYS}
         super().__init__(params, defaults)
 
@@ -128,7 +136,12 @@ class RAdam(torch.optim.Optimizer):
                 f = spec.step_factors(t, config.lr, config)
                 P, G, M, V = (list(x) for x in zip(*items, strict=True))
                 if self.impl == "fused" and f.phase == "rectified":
-                    _fused(P, G, M, V, f, config)
+                    big = [i for i, p in enumerate(P) if p.numel() >= self.fused_min_numel]
+                    small = [i for i in range(len(P)) if i not in set(big)]
+                    if big:
+                        _fused(*([X[i] for i in big] for X in (P, G, M, V)), f, config)
+                    if small:
+                        _foreach(*([X[i] for i in small] for X in (P, G, M, V)), f, config, torch_ops=_FOREACH)
                 elif self.impl == "forloop":
                     for one in zip(P, G, M, V, strict=True):
                         _foreach(*([x] for x in one), f, config, torch_ops=_SINGLE)
