@@ -1,0 +1,165 @@
+"""Benchmark of RAdam: one optimizer step on a ResNet-50-sized parameter list, in one run.
+
+The parameter list has ResNet-50's shapes (161 tensors, 25.56M float32
+parameters; built here from the architecture, no torchvision needed), with
+random gradients, timed in the rectified phase (after warm-up steps). For
+
+* tenfold's torch ``RAdam`` (``impl="fused"``, the default, and ``"foreach"``)
+  vs ``torch.optim.RAdam(foreach=True)``;
+* tenfold's Keras ``RAdam`` vs ``keras.optimizers.Adam`` (``apply_gradients``
+  inside ``tf.function``);
+* a plain copy of a tensor of the same size (``dst.copy_(src)``), the
+  bandwidth yardstick,
+
+it reports the median step time, the peak memory growth during one step
+(PyTorch: resident set size sampled every millisecond; TensorFlow: its
+allocator's peak counter) and the achieved bandwidth. A step must read
+parameters, gradients and both moments and write three of them back:
+``7 * 4 * N`` bytes (about 0.72 GB); a copy moves ``2 * 4 * N`` bytes.
+Each variant runs in its own process. Run with ``tenfold bench radam``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .common import in_subprocess, median_seconds, peak_extra_bytes
+
+VARIANTS = ("copy", "torch-tenfold", "torch-tenfold-foreach", "torch-peer", "tf-tenfold", "tf-peer")
+WARMUP_STEPS = 7  # past the switch into rectification (t = 6 for the default preset)
+
+
+def resnet50_shapes() -> list[tuple[int, ...]]:
+    """Parameter shapes of torchvision's ResNet-50 in ``named_parameters`` order."""
+    shapes: list[tuple[int, ...]] = [(64, 3, 7, 7), (64,), (64,)]
+    inplanes = 64
+    for planes, blocks in ((64, 3), (128, 4), (256, 6), (512, 3)):
+        for b in range(blocks):
+            shapes += [(planes, inplanes, 1, 1), (planes,), (planes,), (planes, planes, 3, 3), (planes,), (planes,),
+                       (planes * 4, planes, 1, 1), (planes * 4,), (planes * 4,)]
+            if b == 0:
+                shapes += [(planes * 4, inplanes, 1, 1), (planes * 4,), (planes * 4,)]
+            inplanes = planes * 4
+    return [*shapes, (1000, 2048), (1000,)]
+
+
+def numel() -> int:
+    total = 0
+    for s in resnet50_shapes():
+        n = 1
+        for d in s:
+            n *= d
+        total += n
+    return total
+
+
+def _torch_step(variant: str):
+    import torch
+
+    from tenfold.torch_backend.radam import RAdam
+
+    gen = torch.Generator().manual_seed(0)
+    if variant == "copy":
+        src = torch.randn(numel(), generator=gen)
+        dst = torch.empty_like(src)
+        return lambda: dst.copy_(src)
+    params = [torch.nn.Parameter(torch.randn(s, generator=gen)) for s in resnet50_shapes()]
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=gen)
+    if variant == "torch-peer":
+        opt = torch.optim.RAdam(params, lr=1e-3, foreach=True)
+    else:
+        opt = RAdam(params, lr=1e-3, impl="foreach" if variant.endswith("foreach") else "fused")
+    for _ in range(WARMUP_STEPS):
+        opt.step()
+    return opt.step
+
+
+def _tf_step(variant: str):
+    import keras
+    import tensorflow as tf
+
+    from tenfold.tf_backend.radam import RAdam
+
+    variables = [tf.Variable(tf.random.stateless_normal(s, seed=[0, i])) for i, s in enumerate(resnet50_shapes())]
+    grads = [tf.random.stateless_normal(s, seed=[1, i]) for i, s in enumerate(resnet50_shapes())]
+    opt = RAdam(learning_rate=1e-3) if variant == "tf-tenfold" else keras.optimizers.Adam(learning_rate=1e-3)
+    apply = tf.function(lambda: opt.apply_gradients(zip(grads, variables, strict=True)))
+
+    def step():
+        apply()
+        return variables[0][0, 0, 0, 0].numpy()  # wait for the step
+
+    for _ in range(WARMUP_STEPS):
+        step()
+    return step
+
+
+def _tf_peak_extra_bytes(fn) -> int:
+    import tensorflow as tf
+
+    tf.config.experimental.reset_memory_stats("CPU:0")
+    base = tf.config.experimental.get_memory_info("CPU:0")["current"]
+    fn()
+    return tf.config.experimental.get_memory_info("CPU:0")["peak"] - base
+
+
+def measure(variant: str, repeat: int) -> dict:
+    """Time, memory and bandwidth of one variant (run inside a fresh process)."""
+    is_tf = variant.startswith("tf")
+    step = (_tf_step if is_tf else _torch_step)(variant)
+    step()  # first touch of lazily mapped pages is not the step's memory
+    mem = _tf_peak_extra_bytes(step) if is_tf else peak_extra_bytes(step)
+    seconds = median_seconds(step, repeat, warmup=1)
+    moved = (2 if variant == "copy" else 7) * 4 * numel()
+    return {"variant": variant, "step_ms": 1e3 * seconds, "peak_mb": mem / 2**20, "gb_s": moved / seconds / 1e9}
+
+
+def run(repeat: int = 7, variants: tuple[str, ...] = VARIANTS) -> list[dict]:
+    """Measure every variant, each in its own subprocess."""
+    return [in_subprocess("tenfold.benchmarks.radam", "--worker", v, "--repeat", str(repeat)) for v in variants]
+
+
+def report(rows: list[dict]) -> str:
+    """A table of the measurements and the tenfold / peer ratios."""
+    by = {r["variant"]: r for r in rows}
+    n = numel()
+    lines = [f"RAdam step, ResNet-50 parameter list ({len(resnet50_shapes())} tensors, {n / 1e6:.2f}M float32), CPU; "
+             f"a step moves {7 * 4 * n / 1e9:.2f} GB (median of repeats; memory: peak growth in one step)",
+             f"{'variant':<22} {'step ms':>8} {'peak MB':>8} {'GB/s':>6} {'of copy':>8}"]
+    copy = by.get("copy")
+    for r in rows:
+        frac = f"{r['gb_s'] / copy['gb_s']:.2f}" if copy else "-"
+        lines.append(f"{r['variant']:<22} {r['step_ms']:>8.1f} {r['peak_mb']:>8.0f} {r['gb_s']:>6.1f} {frac:>8}")
+    for ours, theirs, peer in (("torch-tenfold", "torch-peer", "torch.optim.RAdam(foreach=True)"),
+                               ("torch-tenfold-foreach", "torch-peer", "torch.optim.RAdam(foreach=True)"),
+                               ("tf-tenfold", "tf-peer", "keras.optimizers.Adam")):
+        a, b = by.get(ours), by.get(theirs)
+        if a and b:
+            lines.append(f"{ours} vs {peer}: {b['step_ms'] / a['step_ms']:.2f}x faster, "
+                         f"peak memory x{a['peak_mb'] / max(b['peak_mb'], 1e-9):.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenfold bench radam", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--variant", action="append", choices=VARIANTS, help="variant (repeatable); default all")
+    parser.add_argument("--json", help="also write the measurements to this file")
+    parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.repeat)))
+        return 0
+    rows = run(args.repeat, tuple(args.variant or VARIANTS))
+    print(report(rows))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
