@@ -11,9 +11,10 @@ Three implementations of one step, chosen per optimizer with ``impl``:
   Adam/AdamW kernel (``torch._fused_adam_`` / ``torch._fused_adamw_``), which
   reads parameters, gradients and both moments once and writes three back:
   the memory-bound minimum. Tensors under :data:`FUSED_MIN_NUMEL` elements
-  take the multi-tensor path instead. Decoupled weight decay passes ``wd / r_t`` to the
-  AdamW kernel, so that ``(lr r_t)(wd / r_t) = lr wd``. The first steps
-  (skip or momentum phase) take the multi-tensor path.
+  take the multi-tensor path instead, and so do devices without the kernels.
+  Decoupled weight decay passes ``wd / r_t`` to the AdamW kernel, so that
+  ``(lr r_t)(wd / r_t) = lr wd``. The first steps (skip or momentum phase)
+  take the multi-tensor path.
 * ``"foreach"``: multi-tensor ``torch._foreach_*`` ops, in place, with the
   per-step scalars fused on the host.
 * ``"forloop"``: the same ops one tensor at a time (readable; any device).
@@ -46,6 +47,17 @@ FUSED_MIN_NUMEL = 32768
 
 _CONFIG_KEYS = ("lr", "betas", "eps", "weight_decay", "weight_decay_mode", "threshold", "threshold_inclusive",
                 "early", "eps_mode")
+
+
+def _fused_devices() -> tuple[str, ...]:
+    try:
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    except ImportError:  # older PyTorch: the two devices that have had the kernels longest
+        return ("cpu", "cuda")
+    return tuple(_get_fused_kernels_supported_devices())
+
+
+_FUSED_DEVICES = _fused_devices()
 
 
 def fused_available() -> bool:
@@ -132,10 +144,10 @@ class RAdam(torch.optim.Optimizer):
                 state["step"] = int(state["step"]) + 1
                 key = (state["step"], p.device, p.dtype)
                 buckets.setdefault(key, []).append((p, g, state["exp_avg"], state["exp_avg_sq"]))
-            for (t, _, _), items in buckets.items():
+            for (t, device, _), items in buckets.items():
                 f = spec.step_factors(t, config.lr, config)
                 P, G, M, V = (list(x) for x in zip(*items, strict=True))
-                if self.impl == "fused" and f.phase == "rectified":
+                if self.impl == "fused" and f.phase == "rectified" and device.type in _FUSED_DEVICES:
                     big = [i for i, p in enumerate(P) if p.numel() >= self.fused_min_numel]
                     small = [i for i in range(len(P)) if i not in set(big)]
                     if big:
@@ -167,7 +179,7 @@ def group_config(group: dict[str, Any]) -> spec.RAdamConfig:
 def _fused(P, G, M, V, f: spec.StepFactors, config: spec.RAdamConfig) -> None:
     """Rectified phase in one pass: Adam(W) with ``lr * r_t`` and ``eps_eff / sqrt(bc2)``."""
     lr_k = config.lr * f.r
-    steps = [torch.tensor(float(f.step))] * len(P)
+    steps = [torch.tensor(float(f.step), device=P[0].device)] * len(P)  # the kernel reads, never writes it
     kw = dict(amsgrad=False, lr=lr_k, beta1=config.betas[0], beta2=config.betas[1], eps=f.eps_eff / f.bc2**0.5,
               maximize=False)
     wd = config.weight_decay
