@@ -106,27 +106,46 @@ def _tf_peak_extra_bytes(fn) -> int:
     return tf.config.experimental.get_memory_info("CPU:0")["peak"] - base
 
 
-def measure(variant: str, repeat: int) -> dict:
+def _set_threads(variant: str, threads: int) -> None:
+    if threads <= 0:
+        return
+    if variant.startswith("tf"):
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def measure(variant: str, repeat: int, threads: int = 0) -> dict:
     """Time, memory and bandwidth of one variant (run inside a fresh process)."""
+    _set_threads(variant, threads)
     is_tf = variant.startswith("tf")
     step = (_tf_step if is_tf else _torch_step)(variant)
     step()  # first touch of lazily mapped pages is not the step's memory
     mem = _tf_peak_extra_bytes(step) if is_tf else peak_extra_bytes(step)
     seconds = median_seconds(step, repeat, warmup=1)
     moved = (2 if variant == "copy" else 7) * 4 * numel()
-    return {"variant": variant, "step_ms": 1e3 * seconds, "peak_mb": mem / 2**20, "gb_s": moved / seconds / 1e9}
+    return {"variant": variant, "threads": threads, "step_ms": 1e3 * seconds, "peak_mb": mem / 2**20,
+            "gb_s": moved / seconds / 1e9}
 
 
-def run(repeat: int = 7, variants: tuple[str, ...] = VARIANTS) -> list[dict]:
-    """Measure every variant, each in its own subprocess."""
-    return [in_subprocess("tenfold.benchmarks.radam", "--worker", v, "--repeat", str(repeat)) for v in variants]
+def run(repeat: int = 7, variants: tuple[str, ...] = VARIANTS, threads: int = 0) -> list[dict]:
+    """Measure every variant, each in its own subprocess (``threads`` > 0 pins the thread count)."""
+    return [in_subprocess("tenfold.benchmarks.radam", "--worker", v, "--repeat", str(repeat), "--threads",
+                          str(threads)) for v in variants]
 
 
 def report(rows: list[dict]) -> str:
     """A table of the measurements and the tenfold / peer ratios."""
     by = {r["variant"]: r for r in rows}
     n = numel()
-    lines = [f"RAdam step, ResNet-50 parameter list ({len(resnet50_shapes())} tensors, {n / 1e6:.2f}M float32), CPU; "
+    threads = rows[0].get("threads", 0) if rows else 0
+    lines = [f"RAdam step, ResNet-50 parameter list ({len(resnet50_shapes())} tensors, {n / 1e6:.2f}M float32), CPU"
+             f" ({threads or 'default'} threads); "
              f"a step moves {7 * 4 * n / 1e9:.2f} GB (median of repeats; memory: peak growth in one step)",
              f"{'variant':<22} {'step ms':>8} {'peak MB':>8} {'GB/s':>6} {'of copy':>8}"]
     copy = by.get("copy")
@@ -147,13 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenfold bench radam", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--variant", action="append", choices=VARIANTS, help="variant (repeatable); default all")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="intra-op threads of every variant (default 0: the framework's own choice); "
+                             "1 gives stable figures on a busy machine")
     parser.add_argument("--json", help="also write the measurements to this file")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(args.worker, args.repeat)))
+        print(json.dumps(measure(args.worker, args.repeat, args.threads)))
         return 0
-    rows = run(args.repeat, tuple(args.variant or VARIANTS))
+    rows = run(args.repeat, tuple(args.variant or VARIANTS), args.threads)
     print(report(rows))
     if args.json:
         with open(args.json, "w") as fh:
