@@ -9,7 +9,7 @@ import torch
 from tenfold.numpy_ref import radam as ref
 from tenfold.spec import radam as spec
 from tenfold.spec.errors import ConfigError, DTypeError, TenfoldError
-from tenfold.torch_backend.radam import FUSED_MIN_NUMEL, RAdam, fused_available
+from tenfold.torch_backend.radam import CPU_SEGMENT_NUMEL, FUSED_MIN_NUMEL, RAdam, fused_available
 
 C = spec.RAdamConfig
 
@@ -77,20 +77,24 @@ def test_parameters_without_gradient_keep_their_own_step_count():
 
 def _big_and_small(seed: int, dtype=torch.float64):
     gen = torch.Generator().manual_seed(seed)
-    shapes = [(FUSED_MIN_NUMEL + 7,), (5, 3), (1,)]
+    # fused-sized, cut into several CPU segments, small (packed), and a non-contiguous one (not cut)
+    shapes = [(FUSED_MIN_NUMEL + 7,), (2 * CPU_SEGMENT_NUMEL + 5,), (5, 3), (1,), (400, 170)]
     params = [torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dtype)) for s in shapes]
+    params[-1] = torch.nn.Parameter(torch.randn(shapes[-1][::-1], generator=gen, dtype=dtype).t())
+    assert not params[-1].is_contiguous()
     grads = [[torch.randn(s, generator=gen, dtype=dtype) for s in shapes] for _ in range(9)]
     return params, grads
 
 
-@pytest.mark.skipif(not fused_available(), reason="no fused Adam kernel in this PyTorch")
+@pytest.mark.parametrize("impl", ["fused", "foreach"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
-def test_default_impl_matches_torch_optim_radam(weight_decay):
-    # large tensors through the fused kernel, small ones through foreach, against the peer itself
+def test_impls_match_torch_optim_radam_on_large_and_strided_tensors(impl, weight_decay):
+    # fused: large tensors through the kernel, small ones through foreach; foreach: CPU segments
+    if impl == "fused" and not fused_available():
+        pytest.skip("no fused Adam kernel in this PyTorch")
     ours, grads = _big_and_small(0)
     peer = [torch.nn.Parameter(p.detach().clone()) for p in ours]
-    opt = RAdam(ours, config=C.torch(), lr=0.02, weight_decay=weight_decay)
-    assert opt.impl == "fused"
+    opt = RAdam(ours, config=C.torch(), lr=0.02, weight_decay=weight_decay, impl=impl)
     popt = torch.optim.RAdam(peer, lr=0.02, weight_decay=weight_decay)
     for gs in grads:
         for p, q, g in zip(ours, peer, gs, strict=True):
