@@ -155,18 +155,6 @@ def _finite(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def check_hyper(where: str, lr: object, betas: object, eps: object, weight_decay: object) -> None:
-    """Validate hyperparameters passed to a backend optimizer (same errors as :class:`RAdamConfig`)."""
-    require(_finite(lr) and lr >= 0, f"{where}.lr", "a finite value >= 0", lr)
-    require(isinstance(betas, (tuple, list)) and len(betas) == 2, f"{where}.betas", "a pair (beta1, beta2)", betas)
-    b1, b2 = betas
-    require(_finite(b1) and 0 <= b1 < 1, f"{where}.betas[0]", "a value in [0, 1)", b1)
-    require(_finite(b2) and 0 < b2 < 1, f"{where}.betas[1]", "a value in (0, 1)", b2)
-    require(_finite(eps) and eps >= 0, f"{where}.eps", "a finite value >= 0", eps)
-    require(_finite(weight_decay) and weight_decay >= 0, f"{where}.weight_decay", "a finite value >= 0",
-            weight_decay)
-
-
 def rho(step: int, beta2: float) -> tuple[float, float]:
     """``(rho_inf, rho_t)``: the maximum and the step-``t`` length of the approximated SMA."""
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
