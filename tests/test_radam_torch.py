@@ -14,6 +14,15 @@ from tenfold.torch_backend.radam import CPU_SEGMENT_NUMEL, FUSED_MIN_NUMEL, RAda
 C = spec.RAdamConfig
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors on a shared 2-core machine: thread hand-offs would dominate the test time."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("kwargs", [{"lr": -1.0}, {"betas": (1.0, 0.999)}, {"betas": (0.9, 1.5)}, {"eps": -1.0},
                                     {"weight_decay": -0.1}, {"impl": "cuda-graph"}])
 def test_bad_hyperparameters_raise_config_error(kwargs):
@@ -82,7 +91,7 @@ def _big_and_small(seed: int, dtype=torch.float64):
     params = [torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dtype)) for s in shapes]
     params[-1] = torch.nn.Parameter(torch.randn(shapes[-1][::-1], generator=gen, dtype=dtype).t())
     assert not params[-1].is_contiguous()
-    grads = [[torch.randn(s, generator=gen, dtype=dtype) for s in shapes] for _ in range(9)]
+    grads = [[torch.randn(s, generator=gen, dtype=dtype) for s in shapes] for _ in range(8)]
     return params, grads
 
 
