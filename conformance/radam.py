@@ -338,5 +338,6 @@ SUITES: tuple[Suite, ...] = (
     Suite("torch", "resume", DTYPES, CASES, _resume(_torch_resume)),
     Suite("tf", "eager", DTYPES, TF_EAGER_CASES, _trajectory(_tf_mode(False), lr_dtype="float32")),
     Suite("tf", "graph", DTYPES, TF_GRAPH_CASES, _trajectory(_tf_mode(True), lr_dtype="float32")),
-    Suite("tf", "resume", DTYPES, ("official-wd", "torch"), _resume(_tf_resume)),
+    Suite("tf", "resume", ("float32",), ("official-wd",), _resume(_tf_resume)),
+    Suite("tf", "resume", ("float64",), ("torch",), _resume(_tf_resume)),
 )
