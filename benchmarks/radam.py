@@ -11,21 +11,26 @@ random gradients, timed in the rectified phase (after warm-up steps). For
 * a plain copy of a tensor of the same size (``dst.copy_(src)``), the
   bandwidth yardstick,
 
-it reports the median step time, the peak memory growth during one step
-(PyTorch: resident set size sampled every millisecond; TensorFlow: its
-allocator's peak counter) and the achieved bandwidth. A step must read
+it reports the median step time (the variants of one framework timed
+round-robin in one process, so that all see the same machine load), the peak
+memory growth during one step (each variant in a fresh process; PyTorch:
+resident set size sampled every millisecond; TensorFlow: its allocator's
+peak counter) and the achieved bandwidth. A step must read
 parameters, gradients and both moments and write three of them back:
 ``7 * 4 * N`` bytes (about 0.72 GB); a copy moves ``2 * 4 * N`` bytes.
-Each variant runs in its own process. Run with ``tenfold bench radam``.
+Run with ``tenfold bench radam`` (``--threads 1`` for stable figures on a
+busy machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
+import time
 
-from .common import in_subprocess, median_seconds, peak_extra_bytes
+from .common import in_subprocess, peak_extra_bytes
 
 VARIANTS = ("copy", "torch-tenfold", "torch-tenfold-foreach", "torch-peer", "tf-tenfold", "tf-peer")
 WARMUP_STEPS = 7  # past the switch into rectification (t = 6 for the default preset)
@@ -120,23 +125,55 @@ def _set_threads(variant: str, threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def measure(variant: str, repeat: int, threads: int = 0) -> dict:
-    """Time, memory and bandwidth of one variant (run inside a fresh process)."""
+def _make_step(variant: str):
+    return (_tf_step if variant.startswith("tf") else _torch_step)(variant)
+
+
+def measure_memory(variant: str, threads: int = 0) -> dict:
+    """Peak memory growth during one step of one variant (run inside a fresh process)."""
     _set_threads(variant, threads)
-    is_tf = variant.startswith("tf")
-    step = (_tf_step if is_tf else _torch_step)(variant)
+    step = _make_step(variant)
     step()  # first touch of lazily mapped pages is not the step's memory
-    mem = _tf_peak_extra_bytes(step) if is_tf else peak_extra_bytes(step)
-    seconds = median_seconds(step, repeat, warmup=1)
-    moved = (2 if variant == "copy" else 7) * 4 * numel()
-    return {"variant": variant, "threads": threads, "step_ms": 1e3 * seconds, "peak_mb": mem / 2**20,
-            "gb_s": moved / seconds / 1e9}
+    mem = _tf_peak_extra_bytes(step) if variant.startswith("tf") else peak_extra_bytes(step)
+    return {"variant": variant, "peak_mb": mem / 2**20}
+
+
+def measure_times(variants: tuple[str, ...], repeat: int, threads: int = 0) -> dict:
+    """Median step time of several variants of one framework, interleaved round-robin in one process.
+
+    Interleaving exposes every variant to the same machine load (this matters
+    on a shared machine, where the load drifts between separate runs).
+    """
+    _set_threads(variants[0], threads)
+    steps = {v: _make_step(v) for v in variants}
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    for _ in range(repeat):
+        for v, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[v].append(time.perf_counter() - start)
+    rows = []
+    for v in variants:
+        seconds = statistics.median(times[v])
+        moved = (2 if v == "copy" else 7) * 4 * numel()
+        rows.append({"variant": v, "threads": threads, "step_ms": 1e3 * seconds, "gb_s": moved / seconds / 1e9})
+    return {"rows": rows}
 
 
 def run(repeat: int = 7, variants: tuple[str, ...] = VARIANTS, threads: int = 0) -> list[dict]:
-    """Measure every variant, each in its own subprocess (``threads`` > 0 pins the thread count)."""
-    return [in_subprocess("tenfold.benchmarks.radam", "--worker", v, "--repeat", str(repeat), "--threads",
-                          str(threads)) for v in variants]
+    """Time the variants (per framework, interleaved in one subprocess), then measure each one's memory
+    in its own subprocess (``threads`` > 0 pins the thread count)."""
+    module = "tenfold.benchmarks.radam"
+    common = ("--repeat", str(repeat), "--threads", str(threads))
+    rows: dict[str, dict] = {}
+    for group in (tuple(v for v in variants if not v.startswith("tf")), tuple(v for v in variants
+                                                                              if v.startswith("tf"))):
+        if group:
+            for row in in_subprocess(module, "--worker", "times:" + ",".join(group), *common)["rows"]:
+                rows[row["variant"]] = row
+    for v in variants:
+        rows[v].update(in_subprocess(module, "--worker", f"memory:{v}", *common))
+    return [rows[v] for v in variants]
 
 
 def report(rows: list[dict]) -> str:
@@ -170,10 +207,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="intra-op threads of every variant (default 0: the framework's own choice); "
                              "1 gives stable figures on a busy machine")
     parser.add_argument("--json", help="also write the measurements to this file")
-    parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # "times:v1,v2,..." or "memory:v"
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(args.worker, args.repeat, args.threads)))
+        kind, _, names = args.worker.partition(":")
+        picked = tuple(names.split(","))
+        if kind not in ("times", "memory") or not set(picked) <= set(VARIANTS):
+            parser.error(f"--worker: expected times:<variants> or memory:<variant>; got {args.worker!r}")
+        result = measure_times(picked, args.repeat, args.threads) if kind == "times" else \
+            measure_memory(picked[0], args.threads)
+        print(json.dumps(result))
         return 0
     rows = run(args.repeat, tuple(args.variant or VARIANTS), args.threads)
     print(report(rows))
