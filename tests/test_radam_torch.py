@@ -36,6 +36,7 @@ def test_bad_parameter_group_raises_config_error():
         opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": float("nan")})
     with pytest.raises(ConfigError, match=r"RAdamConfig\.early"):
         opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "early": "adam"})
+    assert len(opt.param_groups) == 1  # the bad groups were not kept
 
 
 def test_integer_parameter_raises_dtype_error():

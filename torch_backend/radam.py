@@ -110,11 +110,21 @@ class RAdam(torch.optim.Optimizer):
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group after validating its hyperparameters and dtypes (a bad group is not kept).
+
+        Raises:
+            ConfigError: If a hyperparameter is out of range.
+            DTypeError: If a parameter is not a real floating-point tensor.
+        """
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        group_config(group)  # validates the group's hyperparameters
-        for p in group["params"]:
-            spec.check_dtype(dtype_name(p.dtype), "RAdam")  # complex and integer dtypes are refused
+        try:
+            group_config(group)
+            for p in group["params"]:
+                spec.check_dtype(dtype_name(p.dtype), "RAdam")  # complex and integer dtypes are refused
+        except Exception:
+            self.param_groups.pop()
+            raise
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
