@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tenfold.numpy_ref import radam as ref
 from tenfold.spec import radam as spec
@@ -157,3 +159,23 @@ def test_reference_input_errors():
         ref.step(params, {"a": np.ones(2, dtype=np.int64)}, state, C())
     with pytest.raises(CheckpointError, match="unknown parameters"):
         ref.step(params, {"z": np.ones(2)}, state, C())
+
+
+@given(beta2=st.floats(0.5, 0.99999), t=st.integers(1, 100_000))
+def test_rho_increases_towards_rho_inf_and_r_stays_in_unit_interval(beta2, t):
+    rho_inf, rho_t = spec.rho(t, beta2)
+    _, rho_next = spec.rho(t + 1, beta2)
+    assert 1.0 - 1e-9 <= rho_t <= rho_next + 1e-9 and rho_next <= rho_inf + 1e-9
+    if rho_t > 4.0 + 1e-9:
+        assert 0.0 < spec.rectification(t, beta2) <= 1.0 + 1e-12
+
+
+@given(lr=st.floats(0.0, 1.0), t=st.integers(1, 50), preset=st.sampled_from(C.PRESETS))
+def test_factors_agree_with_the_phase_rule(lr, t, preset):
+    c = C.preset(preset).replace(lr=lr)
+    f = spec.step_factors(t, lr, c)
+    rho_t = spec.rho(t, c.betas[1])[1]
+    passes = rho_t >= c.threshold if c.threshold_inclusive else rho_t > c.threshold
+    assert (f.phase == "rectified") == passes
+    if passes:
+        assert f.a == pytest.approx(lr * spec.rectification(t, c.betas[1]) * math.sqrt(f.bc2) / f.bc1)
