@@ -26,7 +26,10 @@ Differences from the official implementation: none in the math of the
 float16 parameters and caches ``(step, N_sma, step_size)`` in a 10-slot
 buffer; here the moments have the parameter's dtype and the scalars are
 computed in float64 each step (exactly; the buffer was only a cache). The
-results of the three implementations differ by rounding only.
+results of the three implementations differ by rounding only. As in
+``torch.optim.RAdam``, float16 moments cannot hold ``eps = 1e-8`` (it rounds
+to 0), so a float16 parameter whose gradient stays exactly zero gets NaN on
+the multi-tensor path: keep float32 master weights for mixed precision.
 """
 
 from __future__ import annotations
