@@ -6,7 +6,7 @@ classes are re-exported here. Importing it imports PyTorch, never TensorFlow.
 
 from __future__ import annotations
 
-from . import cutmix, mish, vit
+from . import cutmix, mish, radam, vit
 from .mish import Mish
 
-__all__ = ["Mish", "cutmix", "mish", "vit"]
+__all__ = ["Mish", "cutmix", "mish", "radam", "vit"]
