@@ -1,7 +1,8 @@
 """tenfold.export: ONNX exports of tenfold models, their checks and an onnxruntime runner.
 
-Importing it imports onnx and onnxruntime, never PyTorch or TensorFlow (the
-exporters of each backend import their framework when called).
+Importing it imports nothing heavy: submodules load on first use (so the
+onnxruntime runner and ``tenfold run-onnx`` need onnxruntime but not onnx), and
+the exporters of each backend import their framework only when called.
 
 The generic layer every model export reuses (ViT, SAN, FReLU):
 
@@ -20,8 +21,19 @@ A method's module (``export/vit.py``) builds on these and may add ``add_cli_argu
 
 from __future__ import annotations
 
-from . import mish
-from .api import export_onnx
-from .runtime import Runner, runner
+import importlib
+
+_LAZY = {"Runner": "runtime", "runner": "runtime", "export_onnx": "api"}
+_MODULES = ("mish", "vit", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx")
+
+
+def __getattr__(name: str):
+    """Import on first use, so that ``tenfold run-onnx`` needs onnxruntime but not onnx."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Runner", "export_onnx", "mish", "runner"]

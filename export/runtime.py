@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 
 from tenfold.spec.errors import ExportError, expected
+
+if TYPE_CHECKING:  # the runner needs onnxruntime only, not onnx
+    import onnx
 
 _PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
@@ -81,6 +84,6 @@ def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -
             raise ExportError(expected("runner", f"onnxruntime with {wanted[0]}", f"providers {available}"))
     else:
         raise ExportError(expected("runner", "provider 'auto', 'cuda' or 'cpu'", repr(provider)))
-    source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else os.fspath(model)
+    source = model.SerializeToString() if hasattr(model, "SerializeToString") else os.fspath(model)
     session = ort.InferenceSession(source, providers=wanted)
     return Runner(session=session, provider=session.get_providers()[0])

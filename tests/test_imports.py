@@ -11,10 +11,12 @@ CASES = {
     "tenfold.numpy_ref": set(),
     "tenfold.conformance.runner": set(),
     "tenfold.export": set(),
+    "tenfold.export.run_cli": set(),  # a deployer's machine may have onnxruntime and numpy only
+    "tenfold.export.runtime": set(),
     "tenfold.torch_backend": {"torch"},
     "tenfold.tf_backend": {"tensorflow", "keras"},
 }
-FRAMEWORKS = ("torch", "tensorflow", "keras", "numpy")
+FRAMEWORKS = ("torch", "tensorflow", "keras", "onnx", "numpy")
 
 
 @pytest.mark.parametrize("module", sorted(CASES))
