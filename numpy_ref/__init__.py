@@ -7,6 +7,6 @@ imports neither PyTorch nor TensorFlow.
 
 from __future__ import annotations
 
-from . import mish
+from . import frelu, mish
 
-__all__ = ["mish"]
+__all__ = ["frelu", "mish"]

@@ -6,7 +6,7 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
-from . import mish
+from . import frelu, mish
 from .mish import Mish
 
-__all__ = ["Mish", "mish"]
+__all__ = ["Mish", "frelu", "mish"]

@@ -6,7 +6,7 @@ classes are re-exported here. Importing it imports PyTorch, never TensorFlow.
 
 from __future__ import annotations
 
-from . import mish
+from . import frelu, mish
 from .mish import Mish
 
-__all__ = ["Mish", "mish"]
+__all__ = ["Mish", "frelu", "mish"]
