@@ -66,10 +66,14 @@ class Conv(keras.layers.Layer):
     def call(self, x: tf.Tensor) -> tf.Tensor:
         k = tf.cast(self.kernel, x.dtype)
         s = [1, self.stride, self.stride, 1]
+        if any(p for pair in self.padding for p in pair):
+            # explicit zero padding then "VALID": depthwise_conv2d's own explicit padding crashes grappler's
+            # shape inference inside tf.function (TF 2.21), and tf2onnx maps Pad + VALID cleanly
+            x = tf.pad(x, self.padding)  # (N, H + 2 ph, W + 2 pw, C)
         if self.depthwise:
-            y = tf.nn.depthwise_conv2d(x, k, s, self.padding)  # (N, H', W', C)
+            y = tf.nn.depthwise_conv2d(x, k, s, "VALID")  # (N, H', W', C)
         else:
-            y = tf.nn.conv2d(x, k, s, self.padding)  # (N, H', W', C_out)
+            y = tf.nn.conv2d(x, k, s, "VALID")  # (N, H', W', C_out)
         return y if self.bias is None else y + tf.cast(self.bias, x.dtype)
 
     def canonical(self) -> dict[str, tuple[keras.Variable, str]]:

@@ -24,7 +24,7 @@ from .batchnorm import BatchNorm
 from .frelu_act import Conv, FReLU, check_input, to_canonical, to_tf_layout
 
 
-class _ConvBN(keras.layers.Layer):
+class ConvBN(keras.layers.Layer):
     """A conv followed by a BatchNorm (or only the conv, with a bias, when folded)."""
 
     def __init__(self, c_in, c_out, k, stride, bias, config, depthwise=False, **kwargs):
@@ -42,7 +42,7 @@ def _bn_vars(bn: BatchNorm) -> dict:
     return {k: (getattr(bn, k), "vec") for k in ("weight", "bias", "running_mean", "running_var")}
 
 
-def _conv_bn_vars(cb: _ConvBN, conv: str, norm: str) -> dict:
+def _conv_bn_vars(cb: ConvBN, conv: str, norm: str) -> dict:
     out = {f"{conv}.{k}": v for k, v in cb.conv.canonical().items()}
     if cb.bn is not None:
         out.update({f"{norm}.{k}": v for k, v in _bn_vars(cb.bn).items()})
@@ -70,9 +70,9 @@ class ResBlock(keras.layers.Layer):
         self.convs = []
         self.acts = []
         for idx, c_in, c_out, k, stride in spec.block_convs(config, block):
-            self.convs.append((idx, _ConvBN(c_in, c_out, k, stride, config.conv_bias, config, dtype=self.dtype_policy)))
+            self.convs.append((idx, ConvBN(c_in, c_out, k, stride, config.conv_bias, config, dtype=self.dtype_policy)))
             self.acts.append(_act(block.frelu, c_out, config, self.dtype_policy))
-        self.downsample = _ConvBN(block.in_channels, block.out_channels, 1, block.stride, config.conv_bias, config,
+        self.downsample = ConvBN(block.in_channels, block.out_channels, 1, block.stride, config.conv_bias, config,
                                   dtype=self.dtype_policy) if block.downsample else None
 
     def call(self, x, training=None):
@@ -115,7 +115,7 @@ class FReLUResNet(keras.Model):
         super().__init__(**kwargs)
         self.net_config = config = config or spec.ResNetFReLUConfig()
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
-        self.stem = _ConvBN(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
+        self.stem = ConvBN(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                             dtype=self.dtype_policy)
         self.blocks = [ResBlock(config, b, dtype=self.dtype_policy) for b in spec.resnet_blocks(config)]
         self.dropout = keras.layers.Dropout(config.dropout, dtype=self.dtype_policy)
@@ -147,11 +147,11 @@ class ShuffleV2Block(keras.layers.Layer):
         super().__init__(**kwargs)
         p = self.dtype_policy
         self.stride = b.stride
-        self.main = [_ConvBN(b.inp, b.mid, 1, 1, False, config, dtype=p), _act(True, b.mid, config, p),
-                     _ConvBN(b.mid, b.mid, 3, b.stride, False, config, depthwise=True, dtype=p),
-                     _ConvBN(b.mid, b.main_out, 1, 1, False, config, dtype=p), _act(True, b.main_out, config, p)]
-        self.proj = [_ConvBN(b.inp, b.inp, 3, 2, False, config, depthwise=True, dtype=p),
-                     _ConvBN(b.inp, b.inp, 1, 1, False, config, dtype=p),
+        self.main = [ConvBN(b.inp, b.mid, 1, 1, False, config, dtype=p), _act(True, b.mid, config, p),
+                     ConvBN(b.mid, b.mid, 3, b.stride, False, config, depthwise=True, dtype=p),
+                     ConvBN(b.mid, b.main_out, 1, 1, False, config, dtype=p), _act(True, b.main_out, config, p)]
+        self.proj = [ConvBN(b.inp, b.inp, 3, 2, False, config, depthwise=True, dtype=p),
+                     ConvBN(b.inp, b.inp, 1, 1, False, config, dtype=p),
                      _act(True, b.inp, config, p)] if b.stride == 2 else []
 
     def call(self, x, training=None):
@@ -188,10 +188,10 @@ class ShuffleNetV2FReLU(keras.Model):
         super().__init__(**kwargs)
         self.net_config = config = config or spec.ShuffleNetV2FReLUConfig()
         ch, p = config.stage_out_channels, self.dtype_policy
-        self.first_conv = _ConvBN(config.in_channels, ch[0], 3, 2, False, config, dtype=p)
+        self.first_conv = ConvBN(config.in_channels, ch[0], 3, 2, False, config, dtype=p)
         self.first_act = _act(True, ch[0], config, p)
         self.blocks = [ShuffleV2Block(config, b, dtype=p) for b in spec.shufflenet_blocks(config)]
-        self.conv_last = _ConvBN(ch[-2], ch[-1], 1, 1, False, config, dtype=p)
+        self.conv_last = ConvBN(ch[-2], ch[-1], 1, 1, False, config, dtype=p)
         self.last_act = _act(True, ch[-1], config, p)
         self.classifier = Conv(ch[-1], config.num_classes, 1, 1, False, dtype=p)
 

@@ -159,9 +159,12 @@ def build(config: spec.NetConfig, dtype: torch.dtype | None = None) -> nn.Module
 
 
 def get_params(model: nn.Module) -> dict[str, np.ndarray]:
-    """Canonical parameters and BatchNorm state of ``model`` as NumPy arrays (the state dict, no counters)."""
-    return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()
-            if not k.endswith("num_batches_tracked")}
+    """Canonical parameters and BatchNorm state of ``model`` as NumPy arrays (the state dict, no counters).
+
+    bfloat16 tensors come back as float32 arrays (NumPy has no bfloat16; the values are exact).
+    """
+    return {k: (v.float() if v.dtype == torch.bfloat16 else v).detach().cpu().numpy().copy()
+            for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
 
 
 def load_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
