@@ -455,7 +455,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("torch", "grad", ALL, ACT, _torch_grad),
     Suite("torch", "grad-fd-train", ("float64",), SMOOTH, _torch_grad_fd),
     Suite("torch", "net", FULL, NETS, _torch_net_run(fold=False)),
-    Suite("torch", "net-folded", FULL, NETS, _torch_net_run(fold=True)),
+    Suite("torch", "net-folded", ("float64",), NETS, _torch_net_run(fold=True)),
     Suite("tf", "eval", ALL, (*ACT, *BN), _tf_eval(graph=False)),
     Suite("tf", "eval-graph", ALL, (*ACT, *BN), _tf_eval(graph=True)),
     Suite("tf", "train", ALL, (*ACT, *BN), _tf_train(graph=False)),
@@ -465,7 +465,9 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "grad-vs-torch", FULL, ACT, _tf_grad_vs_torch, requires=("torch",)),
     Suite("tf", "net", FULL, NETS, _tf_net_run(graph=False)),
     Suite("tf", "net-graph", ("float32",), NETS, _tf_net_run(graph=True)),
-    Suite("tf", "net-folded", FULL, NETS, _tf_net_run(graph=False, fold=True)),
-    Suite("onnx", "from-torch", ("float32",), NETS, _onnx("torch"), requires=("torch",)),
-    Suite("onnx", "from-tf", ("float32",), NETS, _onnx("tf"), requires=("tf",)),
+    Suite("tf", "net-folded", ("float64",), NETS, _tf_net_run(graph=False, fold=True)),
+    # every network through at least one exporter, each exporter on two networks (exports cost seconds)
+    Suite("onnx", "from-torch", ("float32",), ("net-resnet50", "net-shufflenet"), _onnx("torch"),
+          requires=("torch",)),
+    Suite("onnx", "from-tf", ("float32",), ("net-cifar", "net-shufflenet"), _onnx("tf"), requires=("tf",)),
 )
