@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,23 @@ OUTPUT_NAME = "logits"
 TORCH_OPSET = 18
 TF_OPSET = 18
 MAX_TF_OPSET = 18
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the exporters' progress lines, log warnings and deprecation notices (not errors)."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "tf2onnx")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _metadata(model: onnx.ModelProto, config: nets.NetConfig, backend: str) -> None:
@@ -102,7 +121,7 @@ def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), ops
     export = tb.load_params(tb.build(config, torch.float32), params).eval()
     x = torch.zeros((max(shape[0], 2), *shape[1:]))
     batch = torch.export.Dim("batch", min=1, max=4096)
-    with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints progress lines
+    with _quiet():
         program = torch.onnx.export(export, (x,), dynamo=True, external_data=False, opset_version=opset,
                                     input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                                     dynamic_shapes={"x": {0: batch}}, verbose=False)
@@ -144,7 +163,7 @@ def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset:
     def forward(x):
         return export(tf.transpose(x, [0, 2, 3, 1]), training=False)  # NCHW -> NHWC
 
-    with contextlib.redirect_stdout(io.StringIO()):
+    with _quiet():
         proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset)
     _rename(proto, proto.graph.input[0].name, INPUT_NAME)
     _rename(proto, proto.graph.output[0].name, OUTPUT_NAME)

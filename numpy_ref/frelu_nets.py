@@ -2,9 +2,9 @@
 
 See :mod:`tenfold.spec.frelu_nets` for the structures (official code:
 megvii-model/FunnelAct ``resnet/resnet.py``, ``shufflenetv2/shufflenet_v2.py``).
-Dropout is the identity (eval mode); train mode is supported for BatchNorm
-only when ``dropout == 0`` would make the pass deterministic, so networks run
-in eval mode here.
+Networks run in eval mode here (running BatchNorm statistics; dropout is
+the identity); train mode is specified and checked layer by layer
+(:func:`tenfold.numpy_ref.frelu.frelu`, :func:`tenfold.numpy_ref.batchnorm.batch_norm`).
 """
 
 from __future__ import annotations

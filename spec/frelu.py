@@ -22,7 +22,8 @@ Gradient (eval mode, ``s = weight / sqrt(running_var + eps)``, cotangent ``w``):
     m      = [x >= T(x)]                       (ties go to x; PyTorch splits ties in half)
     dL/dx  = m * w + DWConv_k^T(s * (1 - m) * w)
 
-Parameter names (tenfold's; the official FReLU module's attribute names)::
+Parameter names (full: the attribute names of the FReLU module as published with
+the paper, ``conv_frelu`` and ``bn_frelu``; light: tenfold's, numbered by branch)::
 
     full:  conv_frelu.weight (C, 1, k, k), conv_frelu.bias (C,), bn_frelu.{weight, bias, running_mean, running_var}
     light: conv_frelu1.weight (C, 1, 1, k), bn_frelu1.*, conv_frelu2.weight (C, 1, k, 1), bn_frelu2.*
