@@ -159,7 +159,7 @@ def _torch_layer(case: Case, dtype: str):
 
     if case.name in ACT_CASES:
         config, shape, _ = ACT_CASES[case.name]
-        layer = tb.FReLU.from_config(shape[1], config, dtype=_torch_dtype(dtype))
+        layer = tb.FReLU.from_spec(shape[1], config, dtype=_torch_dtype(dtype))
     else:
         layer = tb.BatchNorm2d(BN_CASES[case.name][0][1], dtype=_torch_dtype(dtype))
     return tb.load_params(layer, _params(case, dtype))
@@ -278,7 +278,7 @@ def _tf_layer(case: Case, dtype: str):
 
     if case.name in ACT_CASES:
         config, shape, _ = ACT_CASES[case.name]
-        layer = tfb.FReLU.from_config_(shape[1], config, dtype=dtype)
+        layer = tfb.FReLU.from_spec(shape[1], config, dtype=dtype)
         return tfb.load_params(layer, _params(case, dtype))
     layer = tfb.BatchNorm(BN_CASES[case.name][0][1], dtype=dtype)
     for k, v in _params(case, dtype).items():

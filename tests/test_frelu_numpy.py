@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenfold.numpy_ref import frelu as ref
 from tenfold.numpy_ref.frelu_nets import channel_shuffle
@@ -105,3 +107,17 @@ def test_channel_shuffle_is_the_official_split():
     official = x.reshape(3, 2, 1).transpose(1, 0, 2).reshape(2, 1, 3, 1, 1)
     np.testing.assert_array_equal(a, official[0])
     np.testing.assert_array_equal(b, official[1])
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 5), st.sampled_from([1, 3, 5]),
+       st.integers(0, 2**31 - 1))
+def test_frelu_is_the_max_of_input_and_condition(n, c, h, w, k, seed):
+    rng = np.random.default_rng(seed)
+    cfg = spec.FReLUConfig(kernel_size=k)
+    p = {name: (rng.uniform(0.5, 1.5, s) if name.endswith(("running_var", "bn_frelu.weight")) else rng.normal(size=s))
+         for name, s in spec.param_shapes(c, cfg).items()}
+    x = rng.normal(size=(n, c, h, w))
+    y, t = ref.frelu(x, p, cfg), ref.funnel_condition(x, p, cfg)
+    assert y.shape == x.shape and np.all(y >= x) and np.all(y >= t)
+    assert np.all((y == x) | (y == t))

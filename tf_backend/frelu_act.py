@@ -119,7 +119,8 @@ class FReLU(keras.layers.Layer):
         self.built = True
 
     @classmethod
-    def from_config_(cls, channels: int, config: spec.FReLUConfig, folded: bool = False, **kwargs) -> FReLU:
+    def from_spec(cls, channels: int, config: spec.FReLUConfig, folded: bool = False, **kwargs) -> FReLU:
+        """Build from a :class:`tenfold.spec.frelu.FReLUConfig` (variant, kernel, bias, BatchNorm)."""
         return cls(channels, config.kernel_size, config.variant, config.bias, config.bn_eps, config.bn_momentum,
                    folded, **kwargs)
 

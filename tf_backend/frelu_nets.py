@@ -54,7 +54,7 @@ def _sub(prefix: str, d: dict) -> dict:
 
 
 def _act(use_frelu, channels, config, policy):
-    return FReLU.from_config_(channels, config.frelu, config.folded, dtype=policy) if use_frelu else None
+    return FReLU.from_spec(channels, config.frelu, config.folded, dtype=policy) if use_frelu else None
 
 
 def _apply_act(layer, x, training):
@@ -225,12 +225,6 @@ def build(config: spec.NetConfig, dtype: str | None = None) -> keras.Model:
     raise ConfigError(expected("build", "a ResNetFReLUConfig or ShuffleNetV2FReLUConfig", type(config).__name__))
 
 
-def _canonical_of(model) -> dict:
-    if isinstance(model, FReLU):
-        return model.canonical()
-    return model.canonical()
-
-
 def _to_canonical(value: np.ndarray, tag: str) -> np.ndarray:
     if tag == "fc":  # a 1x1 conv kernel (1, 1, in, out) -> (out, in)
         return np.transpose(value[0, 0])
@@ -245,7 +239,7 @@ def _to_tf(value: np.ndarray, tag: str) -> np.ndarray:
 
 def get_params(model: keras.layers.Layer) -> dict[str, np.ndarray]:
     """Canonical (PyTorch-layout) parameters and BatchNorm state of a tenfold Keras network or FReLU layer."""
-    return {k: _to_canonical(np.asarray(v.numpy()), tag) for k, (v, tag) in _canonical_of(model).items()}
+    return {k: _to_canonical(np.asarray(v.numpy()), tag) for k, (v, tag) in model.canonical().items()}
 
 
 def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> keras.layers.Layer:
@@ -254,7 +248,7 @@ def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> ker
     Raises:
         CheckpointError: One error listing every missing, unexpected or mis-shaped entry.
     """
-    variables = _canonical_of(model)
+    variables = model.canonical()
     missing = sorted(set(variables) - set(params))
     unexpected = sorted(set(params) - set(variables))
     bad = []

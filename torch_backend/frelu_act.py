@@ -63,8 +63,9 @@ class FReLU(nn.Module):
             self._branches.append((conv, norm))
 
     @classmethod
-    def from_config(cls, channels: int, config: spec.FReLUConfig, folded: bool = False,
+    def from_spec(cls, channels: int, config: spec.FReLUConfig, folded: bool = False,
                     dtype: torch.dtype | None = None) -> FReLU:
+        """Build from a :class:`tenfold.spec.frelu.FReLUConfig` (variant, kernel, bias, BatchNorm)."""
         return cls(channels, config.kernel_size, variant=config.variant, bias=config.bias, eps=config.bn_eps,
                    momentum=config.bn_momentum, folded=folded, dtype=dtype)
 

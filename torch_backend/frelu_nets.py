@@ -34,7 +34,7 @@ def _conv_bn(c_in: int, c_out: int, k: int, stride: int, bias: bool, config, gro
 
 
 def _act(use_frelu: bool, channels: int, config, dtype) -> nn.Module:
-    return FReLU.from_config(channels, config.frelu, config.folded, dtype) if use_frelu else nn.ReLU()
+    return FReLU.from_spec(channels, config.frelu, config.folded, dtype) if use_frelu else nn.ReLU()
 
 
 class ResBlock(nn.Module):
