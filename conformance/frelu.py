@@ -94,6 +94,7 @@ def make_case(name: str, seed: int) -> Case:
         config, shape = NET_CASES[name]
         inputs.update({f"p/{k}": v for k, v in ref.init_params(config, rng).items()})
         inputs["x0"] = rng.normal(0, 1, shape)
+        inputs["x1"] = rng.normal(0.5, 2, shape)  # a second train step with other statistics
     else:
         raise KeyError(name)
     return Case(METHOD, name, seed, inputs)
@@ -268,6 +269,43 @@ def _torch_net_run(fold: bool):
     return run
 
 
+NET_STEPS = 2
+
+
+def _net_train_ref(case: Case, dtype: str) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """Reference logits of ``NET_STEPS`` train-mode steps (dropout 0) and the final running statistics."""
+    config = NET_CASES[case.name][0]
+    if isinstance(config, nets.ResNetFReLUConfig):
+        config = config.replace(dropout=0.0)  # the backends' dropout is set to 0 for these steps
+    params = _params(case, dtype)
+    outs = []
+    for i in range(NET_STEPS):
+        updates: dict[str, np.ndarray] = {}
+        outs.append(ref.forward(_x(case, dtype, f"x{i}"), params, config, training=True, updates=updates))
+        params.update(updates)
+    return outs, {k: v for k, v in params.items() if k.endswith(("running_mean", "running_var"))}
+
+
+def _net_train_comparisons(case, dtype, outs, state) -> list[Comparison]:
+    ref_outs, ref_state = _net_train_ref(case, dtype)
+    tol = spec.NET_TOLERANCES[dtype]
+    comps = [Comparison(f"logits step {i}", a, e, tol) for i, (a, e) in enumerate(zip(outs, ref_outs, strict=True))]
+    if set(state) != set(ref_state):
+        raise AssertionError(f"running statistics {sorted(set(state) ^ set(ref_state))} differ in name")
+    return comps + [Comparison(k, state[k], ref_state[k], tol) for k in sorted(ref_state)]
+
+
+def _torch_net_train(case: Case, dtype: str) -> list[Comparison]:
+    from tenfold.torch_backend import frelu as tb
+
+    model = _torch_net(case, dtype).train()
+    if hasattr(model, "dropout"):
+        model.dropout.p = 0.0
+    outs = [_n(model(_t(_x(case, dtype, f"x{i}"), dtype))) for i in range(NET_STEPS)]
+    state = {k: v.astype(np.float64) for k, v in tb.get_params(model).items() if "running" in k}
+    return _net_train_comparisons(case, dtype, outs, state)
+
+
 # -- TensorFlow ----------------------------------------------------------------
 
 _GRAPHS: dict = {}
@@ -402,6 +440,20 @@ def _tf_net_run(graph: bool, fold: bool = False):
     return run
 
 
+def _tf_net_train(case: Case, dtype: str) -> list[Comparison]:
+    import tensorflow as tf
+
+    from tenfold.tf_backend import frelu as tfb
+
+    model = _tf_net(case, dtype)
+    if hasattr(model, "dropout"):
+        model.dropout.rate = 0.0
+    outs = [tf.cast(model(_tf_in(_x(case, dtype, f"x{i}"), dtype), training=True), tf.float64).numpy()
+            for i in range(NET_STEPS)]
+    state = {k: v.astype(np.float64) for k, v in tfb.get_params(model).items() if "running" in k}
+    return _net_train_comparisons(case, dtype, outs, state)
+
+
 # -- ONNX ----------------------------------------------------------------------
 
 def _onnx(backend: str):
@@ -455,6 +507,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("torch", "grad", ALL, ACT, _torch_grad),
     Suite("torch", "grad-fd-train", ("float64",), SMOOTH, _torch_grad_fd),
     Suite("torch", "net", FULL, NETS, _torch_net_run(fold=False)),
+    Suite("torch", "net-train", FULL, NETS, _torch_net_train),
     Suite("torch", "net-folded", ("float64",), NETS, _torch_net_run(fold=True)),
     Suite("tf", "eval", ALL, (*ACT, *BN), _tf_eval(graph=False)),
     Suite("tf", "eval-graph", ALL, (*ACT, *BN), _tf_eval(graph=True)),
@@ -465,6 +518,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "grad-vs-torch", FULL, ACT, _tf_grad_vs_torch, requires=("torch",)),
     Suite("tf", "net", FULL, NETS, _tf_net_run(graph=False)),
     Suite("tf", "net-graph", ("float32",), NETS, _tf_net_run(graph=True)),
+    Suite("tf", "net-train", FULL, NETS, _tf_net_train),
     Suite("tf", "net-folded", ("float64",), NETS, _tf_net_run(graph=False, fold=True)),
     # every network through at least one exporter, each exporter on two networks (exports cost seconds)
     Suite("onnx", "from-torch", ("float32",), ("net-resnet50", "net-shufflenet"), _onnx("torch"),

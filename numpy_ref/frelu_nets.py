@@ -13,19 +13,30 @@ import numpy as np
 
 from tenfold.spec import frelu as act_spec
 from tenfold.spec import frelu_nets as spec
-from tenfold.spec.errors import CheckpointError, ShapeError, expected
+from tenfold.spec.errors import CheckpointError, ConfigError, ShapeError, expected
 
 from ._arrays import as_array, dtype_name
 from .batchnorm import batch_norm_params, fold
 from .frelu_act import conv2d, frelu, max_pool2d, relu
 
 
-def _conv_bn(x: np.ndarray, params: dict, conv: str, norm: str, stride: int = 1, padding: int = 0,
-             groups: int = 1, bn_config=None) -> np.ndarray:
-    y = conv2d(x, params[f"{conv}.weight"], params.get(f"{conv}.bias"), stride, padding, groups)
-    if f"{norm}.weight" in params:
-        y = batch_norm_params(y, params, f"{norm}.", training=False, config=bn_config)
-    return y
+class _Pass:
+    """One forward pass: parameters, mode, and where train mode writes the new running statistics."""
+
+    def __init__(self, params: dict, config: spec.NetConfig, training: bool, updates: dict | None):
+        self.params, self.bn, self.frelu = params, config.batchnorm, config.frelu
+        self.training, self.updates = training, updates
+
+    def conv_bn(self, x: np.ndarray, conv: str, norm: str, stride: int = 1, padding: int = 0,
+                groups: int = 1) -> np.ndarray:
+        p = self.params
+        y = conv2d(x, p[f"{conv}.weight"], p.get(f"{conv}.bias"), stride, padding, groups)
+        if f"{norm}.weight" in p:  # absent when folded
+            y = batch_norm_params(y, p, f"{norm}.", training=self.training, config=self.bn, updates=self.updates)
+        return y
+
+    def act(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        return frelu(x, self.params, self.frelu, training=self.training, updates=self.updates, prefix=prefix)
 
 
 def _check_input(where: str, x: object, channels: int) -> np.ndarray:
@@ -48,36 +59,48 @@ def check_params(params: dict[str, np.ndarray], config: spec.NetConfig, where: s
                                        f"missing {missing}, unexpected {unexpected}, mis-shaped {bad}"))
 
 
-def resnet_forward(x: object, params: dict[str, np.ndarray], config: spec.ResNetFReLUConfig) -> np.ndarray:
-    """Logits of a FReLU ResNet in eval mode.
+def _check_mode(where: str, config: spec.NetConfig, training: bool) -> None:
+    if training and config.folded:
+        raise ConfigError(expected(where, "an unfolded network in train mode (folding is for inference)",
+                                   "folded=True"))
+    if training and getattr(config, "dropout", 0.0) > 0:
+        raise ConfigError(expected(where, "dropout 0 in train mode (dropout masks are random; the reference "
+                                   "is deterministic)", f"dropout {config.dropout}"))
+
+
+def resnet_forward(x: object, params: dict[str, np.ndarray], config: spec.ResNetFReLUConfig, *,
+                   training: bool = False, updates: dict | None = None) -> np.ndarray:
+    """Logits of a FReLU ResNet.
 
     Args:
         x: ``(N, in_channels, H, W)`` images.
         params: Canonical entries (:func:`tenfold.spec.frelu_nets.resnet_param_shapes`).
         config: The network (``folded=True`` for BatchNorm-free parameters).
+        training: BatchNorm in train mode (needs ``dropout == 0``: the reference draws no dropout masks).
+        updates: In train mode, receives every updated running statistic under its canonical name.
 
     Returns:
         ``(N, num_classes)`` logits.
     """
     x = _check_input("resnet_forward", x, config.in_channels)
     check_params(params, config, "resnet_forward")
-    bnc, fc = config.batchnorm, config.frelu
+    _check_mode("resnet_forward", config, training)
+    run = _Pass(params, config, training, updates)
     if config.stem == "imagenet":
-        x = relu(_conv_bn(x, params, "conv1", "bn1", 2, 3, bn_config=bnc))  # (N, 64, H/2, W/2)
+        x = relu(run.conv_bn(x, "conv1", "bn1", 2, 3))  # (N, 64, H/2, W/2)
         x = max_pool2d(x, 3, 2, 1)  # (N, 64, H/4, W/4)
     else:
-        x = relu(_conv_bn(x, params, "conv1", "bn1", 1, 1, bn_config=bnc))
+        x = relu(run.conv_bn(x, "conv1", "bn1", 1, 1))
     for b in spec.resnet_blocks(config):
         identity = x
         convs = spec.block_convs(config, b)
         for n, (idx, _, _, k, stride) in enumerate(convs):
-            x = _conv_bn(x, params, f"{b.name}.conv{idx}", f"{b.name}.bn{idx}", stride, k // 2, bn_config=bnc)
+            x = run.conv_bn(x, f"{b.name}.conv{idx}", f"{b.name}.bn{idx}", stride, k // 2)
             if n == len(convs) - 1:
                 if b.downsample:
-                    identity = _conv_bn(identity, params, f"{b.name}.downsample.0", f"{b.name}.downsample.1",
-                                        b.stride, bn_config=bnc)
+                    identity = run.conv_bn(identity, f"{b.name}.downsample.0", f"{b.name}.downsample.1", b.stride)
                 x = x + identity
-            x = frelu(x, params, fc, prefix=f"{b.name}.frelu{idx}.") if b.frelu else relu(x)
+            x = run.act(x, f"{b.name}.frelu{idx}.") if b.frelu else relu(x)
     x = x.mean(axis=(2, 3))  # (N, C) global average pool; dropout is the identity in eval mode
     return x @ params["fc.weight"].T + params["fc.bias"]
 
@@ -87,36 +110,38 @@ def channel_shuffle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[:, 0::2], x[:, 1::2]
 
 
-def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.ShuffleNetV2FReLUConfig) -> np.ndarray:
-    """Logits of ShuffleNetV2-FReLU in eval mode (arguments as :func:`resnet_forward`)."""
+def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.ShuffleNetV2FReLUConfig, *,
+                       training: bool = False, updates: dict | None = None) -> np.ndarray:
+    """Logits of ShuffleNetV2-FReLU (arguments as :func:`resnet_forward`)."""
     x = _check_input("shufflenet_forward", x, config.in_channels)
     check_params(params, config, "shufflenet_forward")
-    bnc, fc = config.batchnorm, config.frelu
-    x = _conv_bn(x, params, "first_conv.0", "first_conv.1", 2, 1, bn_config=bnc)  # (N, 24, H/2, W/2)
-    x = frelu(x, params, fc, prefix="first_conv.2.")
+    _check_mode("shufflenet_forward", config, training)
+    run = _Pass(params, config, training, updates)
+    x = run.act(run.conv_bn(x, "first_conv.0", "first_conv.1", 2, 1), "first_conv.2.")  # (N, 24, H/2, W/2)
     x = max_pool2d(x, 3, 2, 1)  # (N, 24, H/4, W/4)
     for b in spec.shufflenet_blocks(config):
         if b.stride == 1:
             passed, x_main = channel_shuffle(x)
         else:
             p = f"{b.name}.branch_proj"
-            passed = _conv_bn(x, params, f"{p}.0", f"{p}.1", 2, 1, groups=b.inp, bn_config=bnc)
-            passed = frelu(_conv_bn(passed, params, f"{p}.2", f"{p}.3", bn_config=bnc), params, fc, prefix=f"{p}.4.")
+            passed = run.conv_bn(x, f"{p}.0", f"{p}.1", 2, 1, groups=b.inp)
+            passed = run.act(run.conv_bn(passed, f"{p}.2", f"{p}.3"), f"{p}.4.")
             x_main = x
         m = f"{b.name}.branch_main"
-        y = frelu(_conv_bn(x_main, params, f"{m}.0", f"{m}.1", bn_config=bnc), params, fc, prefix=f"{m}.2.")
-        y = _conv_bn(y, params, f"{m}.3", f"{m}.4", b.stride, 1, groups=b.mid, bn_config=bnc)
-        y = frelu(_conv_bn(y, params, f"{m}.5", f"{m}.6", bn_config=bnc), params, fc, prefix=f"{m}.7.")
+        y = run.act(run.conv_bn(x_main, f"{m}.0", f"{m}.1"), f"{m}.2.")
+        y = run.conv_bn(y, f"{m}.3", f"{m}.4", b.stride, 1, groups=b.mid)
+        y = run.act(run.conv_bn(y, f"{m}.5", f"{m}.6"), f"{m}.7.")
         x = np.concatenate([passed, y], axis=1)  # (N, oup, H', W')
-    x = frelu(_conv_bn(x, params, "conv_last.0", "conv_last.1", bn_config=bnc), params, fc, prefix="conv_last.2.")
+    x = run.act(run.conv_bn(x, "conv_last.0", "conv_last.1"), "conv_last.2.")
     return x.mean(axis=(2, 3)) @ params["classifier.0.weight"].T  # (N, num_classes)
 
 
-def forward(x: object, params: dict[str, np.ndarray], config: spec.NetConfig) -> np.ndarray:
-    """Eval-mode logits of any FReLU network config."""
+def forward(x: object, params: dict[str, np.ndarray], config: spec.NetConfig, *, training: bool = False,
+            updates: dict | None = None) -> np.ndarray:
+    """Logits of any FReLU network config (eval mode by default; see :func:`resnet_forward`)."""
     if isinstance(config, spec.ResNetFReLUConfig):
-        return resnet_forward(x, params, config)
-    return shufflenet_forward(x, params, config)
+        return resnet_forward(x, params, config, training=training, updates=updates)
+    return shufflenet_forward(x, params, config, training=training, updates=updates)
 
 
 def fold_batchnorm(params: dict[str, np.ndarray], config: spec.NetConfig) -> tuple[dict[str, np.ndarray],
