@@ -169,6 +169,26 @@ def fold_batchnorm(params: dict[str, np.ndarray], config: spec.NetConfig) -> tup
     return {k: out[k] for k in spec.param_shapes(folded)}, folded
 
 
+def from_megengine(arrays: dict[str, np.ndarray], config: spec.NetConfig) -> dict[str, np.ndarray]:
+    """Canonical parameters from the arrays of an official MegEngine state dict (already loaded).
+
+    MegEngine stores grouped and depthwise conv weights 5-D ``(groups, out/g, in/g, kh, kw)``
+    and conv biases and BatchNorm entries as ``(1, C, 1, 1)``; the names are the canonical
+    ones. Each array is reshaped to its canonical shape (same element order); tenfold never
+    unpickles, so loading the official ``.model`` pickle is the caller's business.
+
+    Raises:
+        CheckpointError: Listing missing, unexpected or mis-sized entries.
+    """
+    shapes = spec.param_shapes(config)
+    out = {}
+    for k, v in arrays.items():
+        v = np.asarray(v)
+        out[k] = v.reshape(shapes[k]) if k in shapes and v.size == int(np.prod(shapes[k])) else v
+    check_params(out, config, "from_megengine")
+    return out
+
+
 def init_params(config: spec.NetConfig, rng: np.random.Generator, dtype: str = "float64") -> dict[str, np.ndarray]:
     """Random parameters with BatchNorm statistics away from the identity (for tests and demos).
 
@@ -187,5 +207,5 @@ def init_params(config: spec.NetConfig, rng: np.random.Generator, dtype: str = "
     return params
 
 
-__all__ = ["channel_shuffle", "check_params", "fold_batchnorm", "forward", "init_params", "resnet_forward",
-           "shufflenet_forward"]
+__all__ = ["channel_shuffle", "check_params", "fold_batchnorm", "forward", "from_megengine", "init_params",
+           "resnet_forward", "shufflenet_forward"]

@@ -121,3 +121,19 @@ def test_frelu_is_the_max_of_input_and_condition(n, c, h, w, k, seed):
     y, t = ref.frelu(x, p, cfg), ref.funnel_condition(x, p, cfg)
     assert y.shape == x.shape and np.all(y >= x) and np.all(y >= t)
     assert np.all((y == x) | (y == t))
+
+
+def test_from_megengine_reshapes_official_layouts():
+    config = nets.ShuffleNetV2FReLUConfig(stage_repeats=(1, 1, 1), stage_out_channels=(4, 8, 12, 16, 16),
+                                          num_classes=3)
+    params = ref.init_params(config, np.random.default_rng(4))
+    mge = {}
+    for k, v in params.items():
+        if v.ndim == 1 and k != "classifier.0.weight":
+            mge[k] = v.reshape(1, -1, 1, 1)  # MegEngine: biases and BatchNorm state (1, C, 1, 1)
+        elif v.ndim == 4 and v.shape[1] == 1:
+            mge[k] = v.reshape(v.shape[0], 1, 1, *v.shape[2:])  # depthwise: (groups, 1, 1, kh, kw)
+        else:
+            mge[k] = v
+    back = ref.from_megengine(mge, config)
+    assert all(np.array_equal(back[k], params[k]) for k in params)
