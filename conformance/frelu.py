@@ -11,8 +11,9 @@ Suites: FReLU forward (eval), train mode over three steps (outputs and the
 updated running statistics), gradients against the written-out chain rule of
 ``numpy_ref.frelu_vjp`` (eval) and against central differences of the float64
 reference in train mode, TF gradients against PyTorch's; BatchNorm train and
-eval; each network's forward; BatchNorm-folded networks against the unfolded
-reference; ONNX exports from both backends in onnxruntime.
+eval; each network's forward in eval mode and over two train-mode steps
+(logits and every updated running statistic); BatchNorm-folded networks
+against the unfolded reference; ONNX exports from both backends in onnxruntime.
 """
 
 from __future__ import annotations
