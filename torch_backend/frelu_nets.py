@@ -8,7 +8,7 @@ module names equal the canonical parameter names, so
 
 Differences from the official implementation: global average pooling where the
 official code pools a fixed 7x7 window (the same at 224 px, and any input size
-works); the official stride-2 ShuffleNetV2 dropout of the 2.0x model is not
+works); the dropout of the official ShuffleNetV2 2.0x model is not
 modelled. Weight initialisation follows PyTorch's defaults, not MegEngine's.
 """
 
