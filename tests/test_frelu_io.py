@@ -69,3 +69,21 @@ def test_export_command_rejects_a_bad_opset(tmp_path, capsys):
     assert main(["--preset", "cifar", "--backend", "tf", "--size", "8", "--opset", "19",
                  "--out", str(tmp_path / "x.onnx")]) == 2
     assert "opset in [13, 18]" in capsys.readouterr().err
+
+
+def test_keras_functional_fit_updates_running_statistics_and_round_trips(tmp_path):
+    keras = pytest.importorskip("keras")
+    from tenfold.tf_backend.frelu import FReLU
+
+    inp = keras.Input((6, 6, 3))
+    model = keras.Model(inp, FReLU(3, name="frelu")(inp))
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(4, 6, 6, 3)) + 2.0).astype("float32")
+    model.fit(x, x, epochs=1, batch_size=4, verbose=0)
+    mean = model.get_layer("frelu").bn_frelu.running_mean.numpy()
+    assert np.all(mean != 0.0)  # one train step moved the running mean off its zero start
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
