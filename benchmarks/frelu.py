@@ -10,6 +10,7 @@ Inference throughput (images/s) at batch 8, 224 x 224, float32, on the CPU, for
 
 Ratios are taken within the same run. Run with ``tenfold bench frelu`` or
 ``python -m tenfold.benchmarks.frelu``; ``--size 64 --repeat 3`` for a quick look.
+One intra-op thread by default (``--threads``), for figures that hold on a shared machine.
 """
 
 from __future__ import annotations
@@ -56,13 +57,22 @@ def measure(batch: int, size: int, repeat: int, onnx: bool, threads: int | None)
         from tenfold.export import frelu as ex
         from tenfold.export.runtime import runner
 
+        xn = x.numpy()
         with tempfile.TemporaryDirectory() as tmp:
             path = ex.export_torch(_torch_model("resnet50", False), os.path.join(tmp, "frelu.onnx"),
                                    (batch, 3, size, size))
-            run = runner(path, "cpu")
-        xn = x.numpy()
-        provider = run.provider
-        fns["onnxruntime-frelu"] = lambda: run(xn)
+            if threads:  # the same thread count as torch (export.runtime.runner uses onnxruntime's default)
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                provider = f"CPUExecutionProvider, {threads} thread(s)"
+                fns["onnxruntime-frelu"] = lambda: session.run(None, {"x": xn})
+            else:
+                run = runner(path, "cpu")
+                provider = run.provider
+                fns["onnxruntime-frelu"] = lambda: run(xn)
     times: dict[str, list[float]] = {name: [] for name in fns}
     with torch.inference_mode():
         for fn in fns.values():  # warm-up: kernel selection, allocator
@@ -103,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads of torch and onnxruntime (default 1: on a shared, loaded machine "
+                             "two spinning OpenMP threads slow every variant by large, erratic factors; 0 keeps "
+                             "the frameworks' defaults)")
     parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX export and onnxruntime run")
     parser.add_argument("--json", help="also write the measurements to this file")
     args = parser.parse_args(argv)
