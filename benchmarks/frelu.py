@@ -95,8 +95,8 @@ def report(rows: list[dict], batch: int, size: int) -> str:
     """A table of the measurements and the ratios."""
     by = {r["variant"].split(" ")[0]: r for r in rows}
     lines = [f"ResNet-50, batch {batch} at {size}x{size}, float32, CPU inference (interleaved rounds)",
-             f"{'variant':<42} {'median ms':>9} {'best ms':>8} {'img/s':>7}"]
-    lines += [f"{r['variant']:<42} {r['ms']:>9.1f} {r['best_ms']:>8.1f} {r['img_per_s']:>7.1f}" for r in rows]
+             f"{'variant':<54} {'median ms':>9} {'best ms':>8} {'img/s':>7}"]
+    lines += [f"{r['variant']:<54} {r['ms']:>9.1f} {r['best_ms']:>8.1f} {r['img_per_s']:>7.1f}" for r in rows]
     f, r = by["torch-frelu"], by["torch-relu"]
     lines.append(f"price of the funnel: FReLU / ReLU throughput x{f['img_per_s'] / r['img_per_s']:.2f} "
                  f"(time x{f['ms'] / r['ms']:.2f}; best-of times x{f['best_ms'] / r['best_ms']:.2f})")
