@@ -1,0 +1,133 @@
+"""Benchmark of FReLU: the price of the funnel in ResNet-50, and onnxruntime vs PyTorch eager.
+
+Inference throughput (images/s) at batch 8, 224 x 224, float32, on the CPU, for
+
+* ResNet-50-FReLU (official structure) in PyTorch eager mode;
+* the same network with ReLU everywhere (``ResNetFReLUConfig.resnet50_relu``):
+  the FReLU / ReLU throughput ratio is the price of the funnel condition;
+* ResNet-50-FReLU with BatchNorm folded, PyTorch eager;
+* its ONNX export (from PyTorch, BatchNorm folded) in onnxruntime.
+
+Ratios are taken within the same run. Run with ``tenfold bench frelu`` or
+``python -m tenfold.benchmarks.frelu``; ``--size 64 --repeat 3`` for a quick look.
+One intra-op thread by default (``--threads``), for figures that hold on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+
+def _torch_model(preset: str, fold: bool):
+    import numpy as np
+    import torch
+
+    from tenfold.numpy_ref.frelu_nets import init_params
+    from tenfold.spec import frelu_nets as nets
+    from tenfold.torch_backend import frelu_nets as tb
+
+    config = nets.PRESETS[preset]()
+    model = tb.load_params(tb.build(config, torch.float32), init_params(config, np.random.default_rng(0))).eval()
+    return tb.fold_batchnorm(model) if fold else model
+
+
+def measure(batch: int, size: int, repeat: int, onnx: bool, threads: int | None) -> list[dict]:
+    """Time every variant in this process, interleaved (one call of each per round, so that load
+    from elsewhere on a shared machine hits every variant alike); one row per variant."""
+    import statistics
+    import time
+
+    import numpy as np
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(batch, 3, size, size)).astype(np.float32))
+    fns = {}
+    for name, preset, fold in (("torch-frelu", "resnet50", False), ("torch-relu", "resnet50-relu", False),
+                               ("torch-frelu-folded", "resnet50", True)):
+        model = _torch_model(preset, fold)
+        fns[name] = lambda m=model: m(x)
+    provider = ""
+    if onnx:
+        from tenfold.export import frelu as ex
+        from tenfold.export.runtime import runner
+
+        xn = x.numpy()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = ex.export_torch(_torch_model("resnet50", False), os.path.join(tmp, "frelu.onnx"),
+                                   (batch, 3, size, size))
+            if threads:  # the same thread count as torch (export.runtime.runner uses onnxruntime's default)
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                provider = f"CPUExecutionProvider, {threads} thread(s)"
+                fns["onnxruntime-frelu"] = lambda: session.run(None, {"x": xn})
+            else:
+                run = runner(path, "cpu")
+                provider = run.provider
+                fns["onnxruntime-frelu"] = lambda: run(xn)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    with torch.inference_mode():
+        for fn in fns.values():  # warm-up: kernel selection, allocator
+            fn()
+        for _ in range(repeat):
+            for name, fn in fns.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    rows = []
+    for name, ts in times.items():
+        sec = statistics.median(ts)
+        label = f"{name} ({provider})" if name.startswith("onnxruntime") else name
+        rows.append({"variant": label, "ms": 1e3 * sec, "best_ms": 1e3 * min(ts), "img_per_s": batch / sec,
+                     "repeat": repeat})
+    return rows
+
+
+def report(rows: list[dict], batch: int, size: int) -> str:
+    """A table of the measurements and the ratios."""
+    by = {r["variant"].split(" ")[0]: r for r in rows}
+    lines = [f"ResNet-50, batch {batch} at {size}x{size}, float32, CPU inference (interleaved rounds)",
+             f"{'variant':<54} {'median ms':>9} {'best ms':>8} {'img/s':>7}"]
+    lines += [f"{r['variant']:<54} {r['ms']:>9.1f} {r['best_ms']:>8.1f} {r['img_per_s']:>7.1f}" for r in rows]
+    f, r = by["torch-frelu"], by["torch-relu"]
+    lines.append(f"price of the funnel: FReLU / ReLU throughput x{f['img_per_s'] / r['img_per_s']:.2f} "
+                 f"(time x{f['ms'] / r['ms']:.2f}; best-of times x{f['best_ms'] / r['best_ms']:.2f})")
+    lines.append(f"BatchNorm folded / unfolded (torch eager): throughput "
+                 f"x{by['torch-frelu-folded']['img_per_s'] / f['img_per_s']:.2f}")
+    if "onnxruntime-frelu" in by:
+        lines.append(f"onnxruntime / torch eager (FReLU): throughput "
+                     f"x{by['onnxruntime-frelu']['img_per_s'] / f['img_per_s']:.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenfold bench frelu", description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads of torch and onnxruntime (default 1: on a shared, loaded machine "
+                             "two spinning OpenMP threads slow every variant by large, erratic factors; 0 keeps "
+                             "the frameworks' defaults)")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX export and onnxruntime run")
+    parser.add_argument("--json", help="also write the measurements to this file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    rows = measure(args.batch, args.size, args.repeat, not args.no_onnx, args.threads)
+    print(report(rows, args.batch, args.size))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Convolutions and FReLU in plain NumPy, float64-exact (see :mod:`tenfold.spec.frelu`).
+
+Paper: Ma, Zhang, Sun, ECCV 2020. Official code: megvii-model/FunnelAct
+(``resnet/frelu.py``: depthwise 3x3 conv with bias, BatchNorm, ``F.maximum``).
+Convolutions are sums over kernel offsets of strided slices (one ``einsum``
+per offset), so each output is an exact dot product in the input's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tenfold.spec import frelu as spec
+from tenfold.spec.errors import ShapeError, expected
+
+from ._arrays import as_array, dtype_name
+from .batchnorm import batch_norm_params
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
+           padding: int | tuple[int, int] = 0, groups: int = 1) -> np.ndarray:
+    """2-D cross-correlation, NCHW input and ``(out, in / groups, kh, kw)`` weight, zero padding.
+
+    Args:
+        x: ``(N, C_in, H, W)``.
+        weight: ``(C_out, C_in / groups, kh, kw)``.
+        bias: ``(C_out,)`` or None.
+        stride: Same stride in both directions.
+        padding: ``p`` or ``(ph, pw)`` zeros on both sides.
+        groups: Channel groups (``C_in`` for a depthwise convolution).
+
+    Returns:
+        ``(N, C_out, H_out, W_out)`` with ``H_out = (H + 2 ph - kh) // stride + 1``.
+    """
+    ph, pw = _pair(padding)
+    n, c_in, h, w = x.shape
+    c_out, cg, kh, kw = weight.shape
+    if c_in != cg * groups:
+        raise ShapeError(expected("conv2d", f"{cg * groups} input channels", f"{c_in} in shape {x.shape}"))
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho, wo = (h + 2 * ph - kh) // stride + 1, (w + 2 * pw - kw) // stride + 1
+    out = np.zeros((n, groups, c_out // groups, ho, wo), dtype=np.result_type(x, weight))
+    wg = weight.reshape(groups, c_out // groups, cg, kh, kw)
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]  # (N, C, Ho, Wo)
+            out += np.einsum("bgchw,goc->bgohw", patch.reshape(n, groups, cg, ho, wo), wg[..., i, j])
+    out = out.reshape(n, c_out, ho, wo)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out
+
+
+def depthwise_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
+                     padding: int | tuple[int, int] = 0) -> np.ndarray:
+    """Depthwise convolution (``groups = C``) with a ``(C, 1, kh, kw)`` weight."""
+    return conv2d(x, weight, bias, stride, padding, groups=x.shape[1])
+
+
+def depthwise_conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray,
+                         padding: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``(dx, dweight, dbias)`` of a stride-1 depthwise convolution for cotangent ``g``."""
+    ph, pw = padding
+    _, _, h, w = x.shape
+    _, _, kh, kw = weight.shape
+    ho, wo = g.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(weight)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + ho, j:j + wo] += g * weight[:, 0, i, j].reshape(1, -1, 1, 1)
+            dw[:, 0, i, j] = (g * xp[:, :, i:i + ho, j:j + wo]).sum(axis=(0, 2, 3))
+    return dxp[:, :, ph:ph + h, pw:pw + w], dw, g.sum(axis=(0, 2, 3))
+
+
+def _validated(x: object, params: dict, config: spec.FReLUConfig, prefix: str, where: str) -> np.ndarray:
+    x = as_array(where, x)
+    spec.check_dtype(dtype_name(x.dtype), where)
+    conv = spec.conv_names(config)[0][0]
+    spec.check_input(where, x.shape, params[f"{prefix}{conv}.weight"].shape[0])
+    return x
+
+
+def _branches(x: np.ndarray, params: dict, config: spec.FReLUConfig, prefix: str, training: bool,
+              updates: dict | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(conv output, BN output)`` of each branch of the funnel condition."""
+    out = []
+    for conv, norm, (kh, kw) in spec.conv_names(config):
+        z = depthwise_conv2d(x, params[f"{prefix}{conv}.weight"], params.get(f"{prefix}{conv}.bias"),
+                             padding=(kh // 2, kw // 2))  # (N, C, H, W)
+        if f"{prefix}{norm}.weight" in params:
+            out.append((z, batch_norm_params(z, params, f"{prefix}{norm}.", training=training,
+                                             config=config.batchnorm, updates=updates)))
+        else:  # folded: the conv already holds the BatchNorm
+            out.append((z, z))
+    return out
+
+
+def funnel_condition(x: object, params: dict[str, np.ndarray], config: spec.FReLUConfig | None = None, *,
+                     training: bool = False, updates: dict | None = None, prefix: str = "") -> np.ndarray:
+    """The spatial condition ``T(x)`` (BN of the depthwise conv; light: sum of two branches)."""
+    config = config or spec.FReLUConfig()
+    x = _validated(x, params, config, prefix, "frelu")
+    return sum(bnz for _, bnz in _branches(x, params, config, prefix, training, updates))
+
+
+def frelu(x: object, params: dict[str, np.ndarray], config: spec.FReLUConfig | None = None, *,
+          training: bool = False, updates: dict | None = None, prefix: str = "") -> np.ndarray:
+    """FReLU ``max(x, T(x))`` (paper Eq. (2)).
+
+    Args:
+        x: ``(N, C, H, W)`` floating-point array.
+        params: Canonical entries (:func:`tenfold.spec.frelu.param_shapes`),
+            looked up as ``prefix + name``; without ``bn_*`` entries the
+            layer is taken as folded.
+        config: Variant, kernel size, BatchNorm epsilon and momentum.
+        training: BatchNorm in train mode (batch statistics).
+        updates: In train mode, receives the updated running statistics.
+        prefix: Name prefix of the layer's entries.
+
+    Returns:
+        ``(N, C, H, W)`` array of ``x``'s dtype.
+
+    Raises:
+        ShapeError: Non-4-D input or another channel count.
+        DTypeError: Non-float input.
+    """
+    config = config or spec.FReLUConfig()
+    x = _validated(x, params, config, prefix, "frelu")
+    t = sum(bnz for _, bnz in _branches(x, params, config, prefix, training, updates))
+    return np.maximum(x, t)
+
+
+def frelu_vjp(x: object, params: dict[str, np.ndarray], w: np.ndarray, config: spec.FReLUConfig | None = None,
+              mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Gradients of ``sum(w * frelu(x))`` in eval mode, by the chain rule written out.
+
+    Args:
+        x, params, config: As :func:`frelu` (eval mode, unfolded parameters).
+        w: Cotangent, shape of ``x``.
+        mask: Where the output is ``x`` (default ``x >= T(x)``). A backend
+            computing in a reduced precision may pick the other side of a
+            near tie; its own mask isolates the rest of the gradient.
+
+    Returns:
+        ``{"x": dx, "<conv>.weight": ..., "<conv>.bias": ... (full variant),
+        "<bn>.weight": ..., "<bn>.bias": ...}``.
+    """
+    config = config or spec.FReLUConfig()
+    x = _validated(x, params, config, "", "frelu_vjp")
+    branches = _branches(x, params, config, "", False, None)
+    t = sum(bnz for _, bnz in branches)
+    mask = (x >= t) if mask is None else mask
+    gx = np.where(mask, w, 0.0)
+    gt = np.where(mask, 0.0, w)  # cotangent of T(x)
+    grads: dict[str, np.ndarray] = {}
+    for (conv, norm, (kh, kw)), (z, _) in zip(spec.conv_names(config), branches, strict=True):
+        gamma, var = params[f"{norm}.weight"], params[f"{norm}.running_var"]
+        s = gamma / np.sqrt(var + config.bn_eps)  # (C,)
+        xhat = (z - params[f"{norm}.running_mean"].reshape(1, -1, 1, 1)) / np.sqrt(var + config.bn_eps).reshape(
+            1, -1, 1, 1)
+        grads[f"{norm}.weight"] = (gt * xhat).sum(axis=(0, 2, 3))
+        grads[f"{norm}.bias"] = gt.sum(axis=(0, 2, 3))
+        dx, dw, db = depthwise_conv2d_vjp(x, params[f"{conv}.weight"], gt * s.reshape(1, -1, 1, 1), (kh // 2, kw // 2))
+        gx = gx + dx
+        grads[f"{conv}.weight"] = dw
+        if f"{conv}.bias" in params:
+            grads[f"{conv}.bias"] = db
+    grads["x"] = gx
+    return grads
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def max_pool2d(x: np.ndarray, kernel: int = 3, stride: int = 2, padding: int = 1) -> np.ndarray:
+    """Max pooling with ``-inf`` padding (PyTorch's ``MaxPool2d`` semantics)."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
+    ho, wo = (h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1
+    out = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
+    for i in range(kernel):
+        for j in range(kernel):
+            out = np.maximum(out, xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride])
+    return out
+
+
+__all__ = ["conv2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "frelu", "frelu_vjp", "funnel_condition",
+           "max_pool2d", "relu"]
