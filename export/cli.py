@@ -2,7 +2,9 @@
 
 Each exportable method contributes a sub-command: its ``tenfold.export.<id>``
 module defines ``add_cli_arguments(parser)`` and ``cli_export(args) -> int``
-(ViT does; SAN and FReLU plug in the same way).
+(ViT and FReLU do; SAN plugs in the same way), and optionally
+``CLI_ALIASES = {"name": {"option": default}}`` for shortcuts such as
+``tenfold export frelu-resnet50`` (= ``tenfold export frelu --preset resnet50``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="method", required=True, metavar="METHOD")
     for method in exportable():
         module = importlib.import_module(f"{__package__}.{method}")
-        p = sub.add_parser(method, help=(module.__doc__ or method).strip().splitlines()[0])
-        module.add_cli_arguments(p)
-        p.set_defaults(export_fn=module.cli_export)
+        first_line = (module.__doc__ or method).strip().splitlines()[0]
+        commands = {method: {}, **getattr(module, "CLI_ALIASES", {})}  # e.g. frelu-resnet50 -> preset resnet50
+        for name, defaults in commands.items():
+            p = sub.add_parser(name, help=first_line if not defaults else f"{method} with {defaults}")
+            module.add_cli_arguments(p)
+            p.set_defaults(export_fn=module.cli_export, **defaults)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,18 +15,15 @@ onnxruntime against the float64 NumPy reference.
   model's NHWC.
 
 float32 only: onnxruntime's CPU provider has no float64 ``Conv``.
-Run ``python -m tenfold.export.frelu --preset resnet50 --backend torch --out FILE.onnx``.
+Run ``tenfold export frelu-resnet50 --backend torch --out FILE.onnx`` (or
+``python -m tenfold.export.frelu --preset resnet50 ...``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,38 +34,23 @@ from tenfold.numpy_ref import frelu_nets as ref_nets
 from tenfold.spec import frelu as spec
 from tenfold.spec import frelu_nets as nets
 from tenfold.spec.errors import ExportError, expected
+from tenfold.spec.tolerance import Tolerance
 
-from .onnx_io import check, save_atomic, set_metadata
+from . import tf_onnx, torch_onnx
+from .check import check_against_reference
 
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
 #: Default opsets: the dynamo exporter's lowest native one, and the highest tf2onnx 1.17 supports.
 TORCH_OPSET = 18
-TF_OPSET = 18
-MAX_TF_OPSET = 18
+TF_OPSET = tf_onnx.MAX_OPSET
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Silence the exporters' progress lines, log warnings and deprecation notices (not errors)."""
-    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "tf2onnx")]
-    levels = [lg.level for lg in loggers]
-    try:
-        for lg in loggers:
-            lg.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-
-
-def _metadata(model: onnx.ModelProto, config: nets.NetConfig, backend: str) -> None:
-    set_metadata(model, {"tenfold.method": "frelu", "tenfold.network": type(config).__name__,
-                         "tenfold.config": json.dumps(config.to_dict()), "tenfold.backend": backend,
-                         "tenfold.layout": "NCHW", "tenfold.batchnorm": "folded", "tenfold.version": __version__})
+def _metadata(config: nets.NetConfig) -> dict[str, str]:
+    return {"tenfold.method": "frelu", "tenfold.network": type(config).__name__,
+            "tenfold.config": json.dumps(config.to_dict()), "tenfold.layout": "NCHW",
+            "tenfold.input_size": f"{config.in_channels}x?x?", "tenfold.num_classes": str(config.num_classes),
+            "tenfold.batchnorm": "folded" if config.folded else "unfolded", "tenfold.version": __version__}
 
 
 def _check_shape(where: str, input_shape: tuple[int, ...], config: nets.NetConfig) -> tuple[int, ...]:
@@ -78,28 +60,26 @@ def _check_shape(where: str, input_shape: tuple[int, ...], config: nets.NetConfi
     return shape
 
 
-def _rename(model: onnx.ModelProto, old: str, new: str) -> None:
-    """Rename a graph input or output everywhere it appears."""
-    if old == new:
-        return
-    g = model.graph
-    for node in g.node:
-        node.input[:] = [new if n == old else n for n in node.input]
-        node.output[:] = [new if n == old else n for n in node.output]
-    for vi in [*g.input, *g.output, *g.value_info]:
-        if vi.name == old:
-            vi.name = new
+def _folded(params: dict[str, np.ndarray], config: nets.NetConfig, fold: bool):
+    params = {k: v.astype(np.float64) for k, v in params.items()}
+    return ref_nets.fold_batchnorm(params, config) if fold and not config.folded else (params, config)
 
 
 def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset: int = TORCH_OPSET,
-                     fold: bool = True) -> onnx.ModelProto:
+                     fold: bool = True, path: str | os.PathLike | None = None) -> onnx.ModelProto:
     """Export a tenfold PyTorch FReLU network to a checked float32 ONNX model.
+
+    The folded float32 copy goes through the generic
+    :func:`tenfold.export.torch_onnx.export_torch` (dynamo exporter, one file,
+    dynamic batch). torch.export specialises a size-1 dimension, so an example
+    batch of 1 is exported with 2.
 
     Args:
         model: ``FReLUResNet`` or ``ShuffleNetV2FReLU`` (any dtype; exported as float32).
-        input_shape: NCHW example shape; the batch is dynamic (an example batch of 1 becomes 2).
+        input_shape: NCHW example shape; the batch is dynamic.
         opset: ONNX opset (18 or higher for the dynamo exporter).
         fold: Fold BatchNorm into the convolutions first.
+        path: Also write the model there (atomically).
 
     Returns:
         The ``onnx.ModelProto`` (input ``x``, output ``logits``).
@@ -111,96 +91,70 @@ def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), ops
 
     from tenfold.torch_backend import frelu_nets as tb
 
-    config = model.config
-    shape = _check_shape("onnx_model_torch", input_shape, config)
+    shape = _check_shape("onnx_model_torch", input_shape, model.config)
     if opset < 18:
         raise ExportError(expected("onnx_model_torch", "opset >= 18 (the dynamo exporter's lowest)", opset))
-    params = {k: v.astype(np.float64) for k, v in tb.get_params(model).items()}
-    if fold and not config.folded:
-        params, config = ref_nets.fold_batchnorm(params, config)
+    params, config = _folded(tb.get_params(model), model.config, fold)
     export = tb.load_params(tb.build(config, torch.float32), params).eval()
     x = torch.zeros((max(shape[0], 2), *shape[1:]))
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    with _quiet():
-        program = torch.onnx.export(export, (x,), dynamo=True, external_data=False, opset_version=opset,
-                                    input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                                    dynamic_shapes={"x": {0: batch}}, verbose=False)
-    proto = program.model_proto
-    _metadata(proto, config, "torch")
-    check(proto, "onnx_model_torch")
-    return proto
+    return torch_onnx.export_torch(export, path, x, opset, _metadata(config), INPUT_NAME, OUTPUT_NAME)
 
 
 def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset: int = TF_OPSET,
-                  fold: bool = True) -> onnx.ModelProto:
+                  fold: bool = True, path: str | os.PathLike | None = None) -> onnx.ModelProto:
     """Export a tenfold Keras FReLU network (NHWC) to a checked float32 ONNX model taking NCHW.
+
+    The folded float32 copy goes through the generic
+    :func:`tenfold.export.tf_onnx.export_tf` (tf2onnx, NCHW input transposed
+    to the model's NHWC, dynamic batch).
 
     Args:
         model: ``FReLUResNet`` or ``ShuffleNetV2FReLU`` of :mod:`tenfold.tf_backend.frelu`.
         input_shape: NCHW shape; the batch is dynamic, H and W fixed.
         opset: ONNX opset, at most 18 (tf2onnx 1.17).
         fold: Fold BatchNorm into the convolutions first.
+        path: Also write the model there (atomically).
 
     Raises:
         ExportError: On a bad shape or opset, or a model the checker rejects.
     """
-    import tensorflow as tf
-    import tf2onnx
-
     from tenfold.tf_backend import frelu_nets as tfb
 
-    config = model.net_config
-    shape = _check_shape("onnx_model_tf", input_shape, config)
-    if not 13 <= opset <= MAX_TF_OPSET:
-        raise ExportError(expected("onnx_model_tf", f"opset in [13, {MAX_TF_OPSET}] (tf2onnx 1.17)", opset))
-    params = {k: v.astype(np.float64) for k, v in tfb.get_params(model).items()}
-    if fold and not config.folded:
-        params, config = ref_nets.fold_batchnorm(params, config)
+    shape = _check_shape("onnx_model_tf", input_shape, model.net_config)
+    if not 13 <= opset <= TF_OPSET:
+        raise ExportError(expected("onnx_model_tf", f"opset in [13, {TF_OPSET}] (tf2onnx 1.17)", opset))
+    params, config = _folded(tfb.get_params(model), model.net_config, fold)
     export = tfb.load_params(tfb.build(config, "float32"), params)
-    signature = (tf.TensorSpec((None, *shape[1:]), tf.float32, name=INPUT_NAME),)
-
-    @tf.function(input_signature=signature)
-    def forward(x):
-        return export(tf.transpose(x, [0, 2, 3, 1]), training=False)  # NCHW -> NHWC
-
-    with _quiet():
-        proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset)
-    _rename(proto, proto.graph.input[0].name, INPUT_NAME)
-    _rename(proto, proto.graph.output[0].name, OUTPUT_NAME)
-    _metadata(proto, config, "tf")
-    check(proto, "onnx_model_tf")
-    return proto
+    x = np.zeros(shape, np.float32)
+    return tf_onnx.export_tf(export, path, x, opset, _metadata(config), INPUT_NAME, OUTPUT_NAME)
 
 
-def verify(proto: onnx.ModelProto, params: dict[str, np.ndarray], config: nets.NetConfig, x: np.ndarray,
-           provider: str = "cpu") -> float:
-    """Run ``proto`` in onnxruntime on NCHW ``x`` and compare with the float64 NumPy reference.
+def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndarray], config: nets.NetConfig,
+           make_input, batch_sizes: tuple[int, ...] = (1, 3), provider: str = "auto") -> float:
+    """Run the export in onnxruntime against the float64 NumPy reference (generic check, two batch sizes).
 
-    ``params``/``config`` are the unfolded (or folded) network the model was exported from.
+    ``params``/``config`` are the network the model was exported from (folded
+    or not: folding is exact in float64). Random weights with uncalibrated
+    BatchNorm statistics give large logits, so the absolute part of
+    ``spec.frelu.ONNX_TOLERANCE`` is scaled by ``max(1, max |logit|)`` of the
+    first batch.
+
+    Args:
+        make_input: ``make_input(batch) -> NCHW float32 array``.
 
     Returns:
-        The maximum absolute error divided by ``max(1, max |logit|)`` (random
-        weights without calibrated BatchNorm statistics give large logits).
+        The largest absolute error divided by that scale.
 
     Raises:
-        ExportError: If any logit is off by more than ``spec.frelu.ONNX_TOLERANCE`` (its
-            absolute part scaled by ``max(1, max |logit|)``).
+        ExportError: If any logit is outside the scaled tolerance.
     """
-    from .runtime import runner
+    def reference(x: np.ndarray) -> np.ndarray:
+        return ref_nets.forward(x, params, config)
 
-    got = runner(proto, provider)(x.astype(np.float32))[0].astype(np.float64)
-    want = ref_nets.forward(x.astype(np.float32).astype(np.float64), params, config)
-    tol = spec.ONNX_TOLERANCE
-    if got.shape != want.shape:
-        raise ExportError(expected("verify", f"onnxruntime logits of shape {want.shape}", got.shape))
-    # float32 rounding grows with the logits' scale (random weights can make it large): the absolute
-    # floor scales with max |logit|
-    scale = max(1.0, float(np.abs(want).max()))
-    err = np.abs(got - want)
-    if not np.all(err <= tol.atol * scale + tol.rtol * np.abs(want)):
-        raise ExportError(expected("verify", f"onnxruntime logits within atol={tol.atol}, rtol={tol.rtol} of "
-                                   f"numpy_ref (atol scaled by {scale:.3g})", f"max abs error {float(err.max())}"))
-    return float(err.max()) / scale
+    scale = max(1.0, float(np.abs(reference(np.asarray(make_input(batch_sizes[0]), np.float64))).max()))
+    tol = Tolerance(spec.ONNX_TOLERANCE.atol * scale, spec.ONNX_TOLERANCE.rtol)
+    report = check_against_reference(proto, reference, make_input, tol, batch_sizes, provider, "frelu onnx check")
+    return report.max_abs_err / scale
 
 
 def build_model(config: nets.NetConfig, backend: str, weights: str | os.PathLike | None = None, seed: int = 0):
@@ -230,13 +184,32 @@ def build_model(config: nets.NetConfig, backend: str, weights: str | os.PathLike
 def export_torch(model, path: str | os.PathLike, input_shape: tuple[int, ...] = (2, 3, 224, 224),
                  opset: int = TORCH_OPSET) -> Path:
     """:func:`onnx_model_torch`, written atomically to ``path`` (one file)."""
-    return save_atomic(onnx_model_torch(model, input_shape, opset), path)
+    onnx_model_torch(model, input_shape, opset, path=path)
+    return Path(path)
 
 
 def export_tf(model, path: str | os.PathLike, input_shape: tuple[int, ...] = (2, 3, 224, 224),
               opset: int = TF_OPSET) -> Path:
     """:func:`onnx_model_tf`, written atomically to ``path``."""
-    return save_atomic(onnx_model_tf(model, input_shape, opset), path)
+    onnx_model_tf(model, input_shape, opset, path=path)
+    return Path(path)
+
+
+#: ``tenfold export frelu-<preset>`` for every preset (``frelu-resnet50`` ...).
+CLI_ALIASES = {f"frelu-{name}": {"preset": name} for name in nets.PRESETS}
+
+
+def add_cli_arguments(parser) -> None:
+    """``tenfold export frelu ...`` (see :mod:`tenfold.export.frelu_cli`)."""
+    from .frelu_cli import add_arguments
+
+    add_arguments(parser)
+
+
+def cli_export(args) -> int:
+    from .frelu_cli import run
+
+    return run(args)
 
 
 __all__ = ["build_model", "export_tf", "export_torch", "onnx_model_tf", "onnx_model_torch", "verify"]

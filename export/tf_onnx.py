@@ -30,7 +30,7 @@ DEFAULT_OPSET = 18
 MAX_OPSET = 18
 
 
-def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAULT_OPSET,
+def export_tf(model, path: str | os.PathLike | None, example_input, opset: int = DEFAULT_OPSET,
               metadata: Mapping[str, object] | None = None, input_name: str = "input", output_name: str = "output",
               nchw_input: bool = True, nchw_output: bool = False, dynamic_batch: bool = True,
               verbose: bool = False) -> onnx.ModelProto:
@@ -39,7 +39,7 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
     Args:
         model: A Keras model or a callable ``model(x) -> tensor`` (called with
             ``training=False`` when it accepts it).
-        path: Destination ``.onnx`` file, written atomically.
+        path: Destination ``.onnx`` file, written atomically (``None``: return the model only).
         example_input: An array of the ONNX input's shape and dtype (NCHW when
             ``nchw_input``); only its shape (batch aside) and dtype are used.
         opset: ONNX opset (at most 18: tf2onnx 1.17's limit).
@@ -52,7 +52,7 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
         verbose: Keep tf2onnx's log output.
 
     Returns:
-        The exported, checked ``ModelProto`` (also written to ``path``).
+        The exported, checked ``ModelProto`` (also written to ``path`` unless it is ``None``).
 
     Raises:
         ExportError: For an opset above 18, a conversion failure or a model the checker rejects.
@@ -100,7 +100,8 @@ def export_tf(model, path: str | os.PathLike, example_input, opset: int = DEFAUL
                          "tenfold.exporter": f"tf2onnx {tf2onnx.__version__}, tensorflow {tf.__version__}",
                          **{k: str(v) for k, v in (metadata or {}).items()}})
     check(proto, "export_tf")
-    save_atomic(proto, Path(path))
+    if path is not None:
+        save_atomic(proto, Path(path))
     return proto
 
 

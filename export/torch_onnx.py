@@ -28,14 +28,14 @@ DEFAULT_OPSET = 18
 MAX_BATCH = 4096
 
 
-def export_torch(model, path: str | os.PathLike, example_input, opset: int = DEFAULT_OPSET,
+def export_torch(model, path: str | os.PathLike | None, example_input, opset: int = DEFAULT_OPSET,
                  metadata: Mapping[str, object] | None = None, input_name: str = "input",
                  output_name: str = "output", dynamic_batch: bool = True, verbose: bool = False) -> onnx.ModelProto:
     """Export ``model`` (an ``nn.Module``, put in eval mode) to a single checked ONNX file.
 
     Args:
         model: The module; it is called as ``model(example_input)``.
-        path: Destination ``.onnx`` file, written atomically.
+        path: Destination ``.onnx`` file, written atomically (``None``: return the model only).
         example_input: A tensor of the input's shape and dtype (float32 for
             onnxruntime: its CPU provider lacks float64 Conv and Erf).
         opset: ONNX opset of the default domain (13 to 23 are sensible).
@@ -45,7 +45,7 @@ def export_torch(model, path: str | os.PathLike, example_input, opset: int = DEF
         verbose: Let the exporter print its progress lines.
 
     Returns:
-        The exported, checked ``ModelProto`` (also written to ``path``).
+        The exported, checked ``ModelProto`` (also written to ``path`` unless it is ``None``).
 
     Raises:
         ExportError: If the exporter fails or the checker rejects the result.
@@ -78,7 +78,8 @@ def export_torch(model, path: str | os.PathLike, example_input, opset: int = DEF
     set_metadata(proto, {"tenfold.source_backend": "torch", "tenfold.exporter": f"torch.onnx.export(dynamo) "
                          f"torch {torch.__version__}", **{k: str(v) for k, v in (metadata or {}).items()}})
     check(proto, "export_torch")
-    save_atomic(proto, Path(path))
+    if path is not None:
+        save_atomic(proto, Path(path))
     return proto
 
 

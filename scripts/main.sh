@@ -2,8 +2,9 @@
 # The main job: the full conformance matrix (every method, backend and dtype),
 # with its JSON report in out/conformance.json, then the export check: a small
 # ViT exported from each backend, checked in onnxruntime against numpy_ref at
-# two batch sizes, and run once through `tenfold run-onnx`. Exits non-zero on
-# any failure.
+# two batch sizes, and run once through `tenfold run-onnx`, and a small FReLU
+# ResNet exported from each backend (BatchNorm folded) with the same check.
+# Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -14,4 +15,5 @@ python -c "import numpy as np; np.save('out/probe.npy', np.random.default_rng(0)
 for backend in torch tf; do
   tenfold export vit --preset tiny --backend "$backend" --batch-sizes 1,3 --out "out/vit_tiny_$backend.onnx"
   tenfold run-onnx "out/vit_tiny_$backend.onnx" out/probe.npy
+  tenfold export frelu-cifar --backend "$backend" --size 32 --out "out/frelu_cifar_$backend.onnx"
 done

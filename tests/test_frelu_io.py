@@ -49,11 +49,12 @@ def test_export_command_writes_a_checked_file(tmp_path, capsys):
     pytest.importorskip("tf2onnx")
     import onnx
 
-    from tenfold.export.frelu_cli import main
+    from tenfold.cli import main
 
     out = tmp_path / "cifar.onnx"
-    assert main(["--preset", "cifar", "--backend", "tf", "--size", "8", "--out", str(out)]) == 0
-    assert "check passed" in capsys.readouterr().out
+    assert main(["export", "frelu-cifar", "--backend", "tf", "--size", "8", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "check passed" in printed and "at batch sizes [1, 3]" in printed
     model = onnx.load(str(out))
     meta = {p.key: p.value for p in model.metadata_props}
     assert meta["tenfold.method"] == "frelu" and meta["tenfold.batchnorm"] == "folded"
