@@ -69,3 +69,12 @@ def in_subprocess(module: str, *args: str) -> dict:
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
     return json.loads(lines[-1])
+
+
+def emit(text: str, rows: object, json_path: str | None) -> int:
+    """Print a benchmark's report and, when asked, write its measurements as JSON; returns exit status 0."""
+    print(text)
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0

@@ -16,10 +16,11 @@ One intra-op thread by default (``--threads``), for figures that hold on a share
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
+
+from .common import emit
 
 
 def _torch_model(preset: str, fold: bool):
@@ -122,11 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     rows = measure(args.batch, args.size, args.repeat, not args.no_onnx, args.threads)
-    print(report(rows, args.batch, args.size))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
-    return 0
+    return emit(report(rows, args.batch, args.size), rows, args.json)
 
 
 if __name__ == "__main__":

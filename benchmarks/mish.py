@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from .common import in_subprocess, median_seconds, peak_extra_bytes
+from .common import emit, in_subprocess, median_seconds, peak_extra_bytes
 
 N = 10_000_000
 VARIANTS = ("torch-tenfold", "torch-peer", "tf-tenfold", "tf-peer")
@@ -113,11 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.worker, args.repeat, args.size)))
         return 0
     rows = run(args.repeat, tuple(args.framework or ("torch", "tf")), args.size)
-    print(report(rows))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
-    return 0
+    return emit(report(rows), rows, args.json)
 
 
 if __name__ == "__main__":

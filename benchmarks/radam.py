@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 
-from .common import in_subprocess, peak_extra_bytes
+from .common import emit, in_subprocess, peak_extra_bytes
 
 VARIANTS = ("copy", "torch-tenfold", "torch-tenfold-foreach", "torch-peer", "tf-tenfold", "tf-peer")
 WARMUP_STEPS = 7  # past the switch into rectification (t = 6 for the default preset)
@@ -219,11 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     rows = run(args.repeat, tuple(args.variant or VARIANTS), args.threads)
-    print(report(rows))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
-    return 0
+    return emit(report(rows), rows, args.json)
 
 
 if __name__ == "__main__":

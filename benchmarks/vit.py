@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .common import in_subprocess, median_seconds
+from .common import emit, in_subprocess, median_seconds
 
 VARIANTS = ("peak", "torch-fp32", "torch-bf16", "tf-fp32", "onnx-fp32")
 PEER_VARIANTS = ("timm-fp32", "timm-bf16")
@@ -241,11 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if "peak" not in variants:
         variants = ("peak", *variants)
     rows = run(args.preset, args.batch, args.repeat, variants)
-    print(report(rows, args.preset, args.batch))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
-    return 0
+    return emit(report(rows, args.preset, args.batch), rows, args.json)
 
 
 if __name__ == "__main__":
