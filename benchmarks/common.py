@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -78,3 +79,15 @@ def emit(text: str, rows: object, json_path: str | None) -> int:
         with open(json_path, "w") as fh:
             json.dump(rows, fh, indent=1)
     return 0
+
+
+def peers_python() -> Path | None:
+    """The interpreter of the optional peer environment (timm, torchvision, lightly), if there is one.
+
+    ``TENFOLD_PEERS_PYTHON`` names it; otherwise ``.venv-peers`` at the repository
+    root, which ``bash scripts/peers.sh`` creates. The peers never enter the
+    test environment.
+    """
+    env = os.environ.get("TENFOLD_PEERS_PYTHON")
+    path = Path(env) if env else Path(__file__).resolve().parents[1] / ".venv-peers" / "bin" / "python"
+    return path if path.exists() else None

@@ -29,21 +29,13 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from .common import in_subprocess
+from .common import in_subprocess, peers_python
 
 B, C, H, W = 128, 3, 224, 224
 NUM_CLASSES = 1000
 DTYPES = ("float32", "uint8")
 GROUPS = ("torch", "tf")
-
-
-def _peers_python() -> Path | None:
-    """The interpreter of the optional peer venv (``TENFOLD_PEERS_PYTHON`` or ``<repo>/.venv-peers``)."""
-    env = os.environ.get("TENFOLD_PEERS_PYTHON")
-    path = Path(env) if env else Path(__file__).resolve().parents[1] / ".venv-peers" / "bin" / "python"
-    return path if path.exists() else None
 
 
 def _torch_batch(dtype: str):
@@ -69,37 +61,12 @@ def _interleaved(fns: dict, repeat: int, warmup: int = 2) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def _import_torchvision_v2():
-    """torchvision's transforms, also when its C++ ops do not load (a CUDA wheel on a CPU torch).
-
-    torchvision registers fake kernels for ``nms``/``qnms`` at import, which fails when
-    its extension did not load; the transforms use none of those ops, so their schemas
-    are declared first in that case.
-    """
-    try:
-        from torchvision.transforms import v2
-    except RuntimeError:
-        import torch
-
-        for name in [m for m in sys.modules if m.startswith("torchvision")]:
-            del sys.modules[name]
-        lib = torch.library.Library("torchvision", "DEF")
-        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        _KEEP.append(lib)
-        from torchvision.transforms import v2
-    return v2
-
-
-_KEEP: list = []
-
-
 def _peer_fns(x, y) -> dict:
     """torchvision and timm CutMix on the batch, when importable here."""
     fns: dict = {}
     try:
-        v2 = _import_torchvision_v2()
         import torchvision
+        from torchvision.transforms import v2
 
         tv = v2.CutMix(alpha=1.0, num_classes=NUM_CLASSES)
         fns[f"torchvision {torchvision.__version__.split('+')[0]} v2.CutMix"] = lambda: tv(x, y)
@@ -183,7 +150,7 @@ def run(repeat: int = 11, groups: tuple[str, ...] = GROUPS) -> tuple[list[dict],
     """
     rows, notes = [], []
     for group in groups:
-        py = _peers_python() if group == "torch" else None
+        py = peers_python() if group == "torch" else None
         if group == "torch" and py is None:
             notes.append("torchvision and timm skipped: no .venv-peers next to the repo "
                          "(or set TENFOLD_PEERS_PYTHON); they are never installed in the test venv")

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .common import emit, in_subprocess, median_seconds
+from .common import emit, in_subprocess, median_seconds, peers_python
 
 VARIANTS = ("peak", "torch-fp32", "torch-bf16", "tf-fp32", "onnx-fp32")
 PEER_VARIANTS = ("timm-fp32", "timm-bf16")
@@ -134,15 +134,6 @@ print(json.dumps({"torch": torch.__version__, **{k: statistics.median(v) for k, 
 """
 
 
-def peer_python() -> Path | None:
-    """The interpreter of the optional ``.venv-peers`` (timm), if present."""
-    for base in (ROOT, Path.cwd()):
-        exe = base / ".venv-peers" / "bin" / "python"
-        if exe.exists():
-            return exe
-    return None
-
-
 def _tenfold_tree(tmp: Path) -> Path:
     """A folder that makes ``tenfold.spec`` and ``tenfold.torch_backend`` importable in another venv (symlinks)."""
     pkg = tmp / "tenfold"
@@ -155,7 +146,7 @@ def _tenfold_tree(tmp: Path) -> Path:
 
 def measure_timm(variant: str, batch: int, repeat: int) -> list[dict]:
     """timm in the peer venv, and tenfold's torch module in the same process (same torch), interleaved."""
-    exe = peer_python()
+    exe = peers_python()
     if exe is None:
         return []
     with tempfile.TemporaryDirectory() as tmp:

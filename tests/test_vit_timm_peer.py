@@ -12,17 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tenfold.benchmarks.common import peers_python
 from tenfold.numpy_ref import vit as ref
 from tenfold.spec import vit as spec
 from tenfold.spec import vit_checkpoint as ckpt
 
 ROOT = Path(__file__).resolve().parent.parent
-PEER = ROOT / ".venv-peers" / "bin" / "python"
+PEER = peers_python()
 SCRIPT = ROOT / "tests" / "peers" / "timm_vit.py"
 
 
 def _peer_ok() -> bool:
-    if not PEER.exists():
+    if PEER is None:
         return False
     return subprocess.run([str(PEER), "-c", "import timm"], capture_output=True, check=False).returncode == 0
 
