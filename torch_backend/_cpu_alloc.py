@@ -19,8 +19,11 @@ import mmap
 
 import numpy as np
 
-#: Below this size a plain allocation is as good.
-MIN_BYTES = 4 << 20
+#: Below 32 MiB (glibc's largest dynamic mmap threshold on 64-bit) malloc hands
+#: back recently freed memory that is already faulted in, which beats fresh
+#: huge pages (measured: a 19 MB uint8 batch copies in 0.9 ms through malloc,
+#: 13 ms through a fresh mapping); above it malloc maps fresh memory too.
+MIN_BYTES = 32 << 20
 
 
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
