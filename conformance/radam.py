@@ -102,6 +102,15 @@ def _rounded(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict[str, n
     return params, grads
 
 
+
+def _moments(states) -> dict[str, np.ndarray]:
+    """Both moments of every tensor of every group, keyed ``m:<name>`` and ``v:<name>``."""
+    moments = {}
+    for k, names in enumerate(groups()):
+        moments.update({f"m:{n}": states[k].exp_avg[n] for n in names})
+        moments.update({f"v:{n}": states[k].exp_avg_sq[n] for n in names})
+    return moments
+
 def reference(case: Case, dtype: str, lr_dtype: str = "float64") -> list[dict[str, np.ndarray]]:
     """Parameters after every step, then (last entry) the final moments as ``m:<n>`` / ``v:<n>``."""
     params, grads = _rounded(case, dtype)
@@ -116,11 +125,7 @@ def reference(case: Case, dtype: str, lr_dtype: str = "float64") -> list[dict[st
             new.update(p)
         params = new
         out.append(dict(params))
-    moments = {}
-    for k, names in enumerate(groups()):
-        moments.update({f"m:{n}": states[k].exp_avg[n] for n in names})
-        moments.update({f"v:{n}": states[k].exp_avg_sq[n] for n in names})
-    out.append(moments)
+    out.append(_moments(states))
     return out
 
 
@@ -203,11 +208,7 @@ def _numpy_resume(case: Case, dtype: str, stop: int | None) -> list[dict[str, np
                                          {n: z[f"{k}/exp_avg_sq/{n}"] for n in names})
                           for k, names in enumerate(groups())]
         out.append(dict(params))
-    moments = {}
-    for k, names in enumerate(groups()):
-        moments.update({f"m:{n}": states[k].exp_avg[n] for n in names})
-        moments.update({f"v:{n}": states[k].exp_avg_sq[n] for n in names})
-    out.append(moments)
+    out.append(_moments(states))
     return out
 
 
