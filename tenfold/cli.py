@@ -20,18 +20,16 @@ def main(argv: list[str] | None = None) -> int:
                                      "across NumPy, PyTorch, TensorFlow and ONNX.")
     parser.add_argument("--version", action="version", version=f"tenfold {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    conf = sub.add_parser("conformance", help="run the conformance suite and print the matrix")
-    conformance_cli.add_arguments(conf)
-    conf.set_defaults(func=conformance_cli.run)
-    bench = sub.add_parser("bench", help="run a method's benchmark against its peers")
-    bench_cli.add_arguments(bench)
-    bench.set_defaults(func=bench_cli.run)
-    export = sub.add_parser("export", help="export a model to ONNX, check it in onnxruntime, optionally quantize")
-    export_cli.add_arguments(export)
-    export.set_defaults(func=export_cli.run)
-    run_onnx = sub.add_parser("run-onnx", help="classify images with an exported model (onnxruntime only)")
-    run_cli.add_arguments(run_onnx)
-    run_onnx.set_defaults(func=run_cli.run)
+    commands = (  # each command's module offers add_arguments(parser) and run(args) -> exit status
+        ("conformance", conformance_cli, "run the conformance suite and print the matrix"),
+        ("bench", bench_cli, "run a method's benchmark against its peers"),
+        ("export", export_cli, "export a model to ONNX, check it in onnxruntime, optionally quantize"),
+        ("run-onnx", run_cli, "classify images with an exported model (onnxruntime only)"),
+    )
+    for name, module, help_text in commands:
+        command = sub.add_parser(name, help=help_text)
+        module.add_arguments(command)
+        command.set_defaults(func=module.run)
     args = parser.parse_args(argv)
     return args.func(args)
 
