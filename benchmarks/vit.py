@@ -196,7 +196,7 @@ def report(rows: list[dict], preset: str, batch: int) -> str:
         if "seconds" not in r:
             continue
         gf = gflop_per_batch / r["seconds"]
-        ref_peak = peak.get("bf16_gflops" if r["variant"].endswith("bf16") else "fp32_gflops")
+        ref_peak = peak.get("bf16_gflops" if "-bf16" in r["variant"] else "fp32_gflops")
         share = f"{100 * gf / ref_peak:7.0f}%" if ref_peak else "      -"
         lines.append(f"{r['variant']:<16} {1e3 * r['seconds']:>9.0f} {batch / r['seconds']:>9.2f} {gf:>8.0f} {share}")
 
