@@ -27,9 +27,9 @@ def _torch_model(preset: str, fold: bool):
     import numpy as np
     import torch
 
-    from tenfold.numpy_ref.frelu_nets import init_params
-    from tenfold.spec import frelu_nets as nets
-    from tenfold.torch_backend import frelu_nets as tb
+    from tenfold.numpy_ref.frelu.nets import init_params
+    from tenfold.spec.frelu import nets as nets
+    from tenfold.torch_backend.frelu import nets as tb
 
     config = nets.PRESETS[preset]()
     model = tb.load_params(tb.build(config, torch.float32), init_params(config, np.random.default_rng(0))).eval()

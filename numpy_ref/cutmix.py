@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec import cutmix as spec
-from tenfold.spec.errors import ShapeError, TenfoldError, expected
+from tenfold.spec.errors import TenfoldError, expected
 
 from ._arrays import as_array, dtype_name
+from .losses import soft_target_cross_entropy
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -83,21 +84,6 @@ def apply(images: object, labels: object, plan: spec.CutMixPlan,
     targets = lam[:, None] * y + (1.0 - lam)[:, None] * y[partner]  # (B, K)
     return mixed, targets, lam
 
-
-def soft_target_cross_entropy(logits: object, targets: object) -> np.ndarray:
-    """Per-sample cross-entropy against soft targets: ``-sum_k t_k log_softmax(z)_k`` (float64, (B,)).
-
-    Equals the official ``lam * CE(z, y) + (1 - lam) * CE(z, y_j)`` for CutMix
-    targets. Log-softmax with max subtraction (finite for any finite logits).
-    """
-    z = as_array("soft_target_cross_entropy", logits).astype(np.float64)
-    t = as_array("soft_target_cross_entropy", targets).astype(np.float64)
-    if z.ndim != 2 or z.shape != t.shape:
-        raise ShapeError(expected("soft_target_cross_entropy", "logits and targets of one shape (B, K)",
-                                            f"{z.shape} and {t.shape}"))
-    m = z.max(axis=1, keepdims=True)
-    logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
-    return -(t * logp).sum(axis=1)
 
 
 __all__ = ["apply", "as_soft_labels", "one_hot", "soft_target_cross_entropy"]

@@ -14,17 +14,13 @@ import numpy as np
 from tenfold.spec import mish as spec
 
 from ._arrays import as_array, dtype_name
+from .layers.activations import softplus as _softplus
 
 
 def _validated(x: object, where: str) -> np.ndarray:
     arr = as_array(where, x)
     spec.check_dtype(dtype_name(arr.dtype), where)
     return arr
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):  # NaN in, NaN out, without a warning
-        return np.logaddexp(np.zeros((), x.dtype), x)  # ln(1 + e^x), never overflows
 
 
 def mish(x: object) -> np.ndarray:

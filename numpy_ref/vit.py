@@ -15,43 +15,9 @@ import numpy as np
 from tenfold.spec import vit as spec
 
 from ._arrays import as_array, dtype_name
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """Error function without SciPy (``math.erf`` element-wise; exact to double precision)."""
-    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
-
-
-def gelu(x: np.ndarray, form: str = "tanh") -> np.ndarray:
-    """GELU: ``x * Phi(x)`` (``"exact"``) or the tanh approximation (``"tanh"``, Flax's default)."""
-    if form == "exact":
-        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-    return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-
-
-def layer_norm(x: np.ndarray, scale: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    """LayerNorm over the last axis (biased variance, as Flax, PyTorch and Keras)."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * scale + bias
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _attention(x: np.ndarray, p: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
-    """Multi-head self-attention of the official ``MultiHeadDotProductAttention`` (kernels (D, H, dh))."""
-    q = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/query/kernel"], optimize=True) + p[f"{prefix}/query/bias"][:, None]
-    k = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/key/kernel"], optimize=True) + p[f"{prefix}/key/bias"][:, None]
-    v = np.einsum("bnd,dhk->bhnk", x, p[f"{prefix}/value/kernel"], optimize=True) + p[f"{prefix}/value/bias"][:, None]
-    q = q / np.sqrt(q.shape[-1])  # official: query scaled by 1/sqrt(head_dim) before the product
-    weights = _softmax(q @ k.transpose(0, 1, 3, 2))  # (B, H, N, N)
-    heads = weights @ v  # (B, H, N, dh)
-    return np.einsum("bhnk,hkd->bnd", heads, p[f"{prefix}/out/kernel"], optimize=True) + p[f"{prefix}/out/bias"]
+from .layers.activations import gelu
+from .layers.attention import multi_head_attention
+from .layers.norm import layer_norm
 
 
 def _embed(images: np.ndarray, p: Mapping[str, np.ndarray], config: spec.ViTConfig) -> np.ndarray:
@@ -79,7 +45,7 @@ def features(params: Mapping[str, np.ndarray], images: object, config: spec.ViTC
     for i in range(config.num_layers):
         b = spec.block_prefix(i)
         y = layer_norm(z, p[f"{b}/LayerNorm_0/scale"], p[f"{b}/LayerNorm_0/bias"], eps)
-        z = z + _attention(y, p, f"{b}/MultiHeadDotProductAttention_1")
+        z = z + multi_head_attention(y, p, f"{b}/MultiHeadDotProductAttention_1")
         y = layer_norm(z, p[f"{b}/LayerNorm_2/scale"], p[f"{b}/LayerNorm_2/bias"], eps)
         y = gelu(y @ p[f"{b}/MlpBlock_3/Dense_0/kernel"] + p[f"{b}/MlpBlock_3/Dense_0/bias"], config.gelu)
         z = z + (y @ p[f"{b}/MlpBlock_3/Dense_1/kernel"] + p[f"{b}/MlpBlock_3/Dense_1/bias"])
@@ -133,4 +99,4 @@ def init_params(config: spec.ViTConfig, rng: np.random.Generator, head_scale: fl
     return out
 
 
-__all__ = ["features", "gelu", "init_params", "layer_norm", "vit"]
+__all__ = ["features", "init_params", "vit"]

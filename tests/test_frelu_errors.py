@@ -5,8 +5,8 @@ import pytest
 
 from tenfold.numpy_ref import frelu as ref
 from tenfold.spec import frelu as spec
-from tenfold.spec import frelu_nets as nets
 from tenfold.spec.errors import CheckpointError, ConfigError, DTypeError, ShapeError
+from tenfold.spec.frelu import nets as nets
 
 PARAMS = {k: np.ones(s) for k, s in spec.param_shapes(4).items()}
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tenfold.numpy_ref import frelu as ref
-from tenfold.spec import frelu_nets as nets
+from tenfold.spec.frelu import nets as nets
 
 CONFIG = nets.ShuffleNetV2FReLUConfig(stage_repeats=(1, 1, 1), stage_out_channels=(4, 8, 12, 16, 16), num_classes=3)
 
@@ -65,7 +65,7 @@ def test_export_command_writes_a_checked_file(tmp_path, capsys):
 
 def test_export_command_rejects_a_bad_opset(tmp_path, capsys):
     pytest.importorskip("tf2onnx")
-    from tenfold.export.frelu_cli import main
+    from tenfold.export.frelu.cli import main
 
     assert main(["--preset", "cifar", "--backend", "tf", "--size", "8", "--opset", "19",
                  "--out", str(tmp_path / "x.onnx")]) == 2

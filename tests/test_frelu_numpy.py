@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenfold.numpy_ref import frelu as ref
-from tenfold.numpy_ref.frelu_nets import channel_shuffle
+from tenfold.numpy_ref.frelu.nets import channel_shuffle
 from tenfold.spec import batchnorm as bn
 from tenfold.spec import frelu as spec
-from tenfold.spec import frelu_nets as nets
+from tenfold.spec.frelu import nets as nets
 
 
 def _naive_frelu(x, w, b, gamma, beta, mean, var, eps):

@@ -5,8 +5,8 @@ import pytest
 
 from tenfold.spec import batchnorm as bn
 from tenfold.spec import frelu as spec
-from tenfold.spec import frelu_nets as nets
 from tenfold.spec.errors import ConfigError, TenfoldError
+from tenfold.spec.frelu import nets as nets
 
 
 def _count(shapes, trainable_only=True):

@@ -28,3 +28,16 @@ def test_wheel_installs_only_the_tenfold_namespace(tmp_path):
                          cwd=tmp_path).stdout.split()
     assert out[0].startswith(str(target))
     assert abs(float(out[1]) - 0.8650983882673103) < 1e-15  # mish(1) = tanh(ln(1 + e))
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    top = {"spec", "numpy_ref", "torch_backend", "tf_backend", "export", "conformance", "benchmarks", "tenfold"}
+    found = set()
+    for init in ROOT.glob("*/**/__init__.py"):
+        parts = init.relative_to(ROOT).parts[:-1]
+        if parts[0] in top:
+            found.add("tenfold" if parts == ("tenfold",) else "tenfold." + ".".join(parts))
+    assert found - listed == set(), "add these packages to pyproject.toml"

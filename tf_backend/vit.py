@@ -29,24 +29,12 @@ from tenfold.spec import vit as spec
 from tenfold.spec import vit_checkpoint as ckpt
 
 from ._tensors import as_tensor, dtype_name
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+from .layers.activations import gelu
+from .layers.norm import layer_norm
 
 
 def _var_name(name: str) -> str:
     return name.replace("/", "__")
-
-
-def gelu(x: tf.Tensor, form: str) -> tf.Tensor:
-    """GELU written so that it exports to ONNX: exact via ``tf.math.erf``, or the tanh form."""
-    if form == "exact":
-        return 0.5 * x * (1.0 + tf.math.erf(x * (1.0 / math.sqrt(2.0))))
-    return 0.5 * x * (1.0 + tf.math.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-
-
-def layer_norm(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, eps: float) -> tf.Tensor:
-    mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-    return (x - mean) * tf.math.rsqrt(var + eps) * scale + bias
 
 
 @keras.saving.register_keras_serializable(package="tenfold")

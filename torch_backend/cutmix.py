@@ -41,10 +41,11 @@ import torch.utils.data
 from torch import nn
 
 from tenfold.spec import cutmix as spec
-from tenfold.spec.errors import ShapeError, TenfoldError, expected
+from tenfold.spec.errors import TenfoldError, expected
 
 from . import _cpu_alloc
 from ._tensors import as_tensor, dtype_name
+from .losses import soft_target_cross_entropy
 
 _NUMPY_OK = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.float32,
              torch.float64}
@@ -248,31 +249,6 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         out = _mix_torch(x, plan, inplace, pairing)
     targets = _targets(y, hard, plan, num_classes, target_dtype, x.device)  # (B, K)
     return out, targets, torch.tensor(plan.lam, dtype=torch.float64)
-
-
-def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Cross-entropy against soft targets, ``-sum_k t_k log_softmax(z)_k``.
-
-    For CutMix targets it equals the official ``lam * CE(z, y) + (1 - lam) * CE(z, y_j)``.
-
-    Args:
-        logits: (B, K).
-        targets: (B, K) soft targets (rows summing to 1).
-        reduction: ``"mean"`` (over the batch), ``"sum"`` or ``"none"``.
-    """
-    z = as_tensor("soft_target_cross_entropy", logits)
-    t = as_tensor("soft_target_cross_entropy", targets)
-    if z.ndim != 2 or z.shape != t.shape:
-        raise ShapeError(expected("soft_target_cross_entropy", "logits and targets of one shape (B, K)",
-                                  f"{tuple(z.shape)} and {tuple(t.shape)}"))
-    loss = -(t.to(z.dtype) * torch.log_softmax(z, dim=-1)).sum(dim=-1)  # (B,)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise TenfoldError(expected("soft_target_cross_entropy", "reduction 'mean', 'sum' or 'none'", repr(reduction)))
 
 
 class CutMix(nn.Module):

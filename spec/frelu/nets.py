@@ -48,9 +48,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import batchnorm as bn
-from . import frelu as act
-from .config import Config, param, require
+from .. import batchnorm as bn
+from ..config import Config, param, require
+from . import act
 
 BLOCKS = ("bottleneck", "basic")
 STEMS = ("imagenet", "cifar")

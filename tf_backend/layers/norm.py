@@ -16,7 +16,7 @@ import tensorflow as tf
 from tenfold.spec import batchnorm as spec
 from tenfold.spec.dtypes import check_float_dtype
 
-from ._tensors import as_tensor, dtype_name
+from .._tensors import as_tensor, dtype_name
 
 _HALF = (tf.float16, tf.bfloat16)
 
@@ -84,4 +84,10 @@ class BatchNorm(keras.layers.Layer):
                 "momentum": self.config.momentum}
 
 
-__all__ = ["BatchNorm", "check_input"]
+def layer_norm(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, eps: float) -> tf.Tensor:
+    """LayerNorm over the last axis (biased variance); ``eps`` always explicit (Keras defaults to 1e-3)."""
+    mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(var + eps) * scale + bias
+
+
+__all__ = ["BatchNorm", "check_input", "layer_norm"]

@@ -29,18 +29,18 @@ the paper, ``conv_frelu`` and ``bn_frelu``; light: tenfold's, numbered by branch
     light: conv_frelu1.weight (C, 1, 1, k), bn_frelu1.*, conv_frelu2.weight (C, 1, k, 1), bn_frelu2.*
 
 Networks (ResNet-50-FReLU, ShuffleNetV2-FReLU, a CIFAR ResNet) are specified
-in :mod:`tenfold.spec.frelu_nets`.
+in :mod:`tenfold.spec.frelu.nets`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import batchnorm as bn
-from .config import Config, param, require
-from .dtypes import FLOAT_DTYPES, check_float_dtype
-from .errors import ConfigError, ShapeError, expected
-from .tolerance import Tolerance
+from .. import batchnorm as bn
+from ..config import Config, param, require
+from ..dtypes import FLOAT_DTYPES, check_float_dtype
+from ..errors import ConfigError, ShapeError, expected
+from ..tolerance import Tolerance
 
 PAPER = "Ma, Zhang, Sun, Funnel Activation for Visual Recognition, ECCV 2020"
 OFFICIAL_CODE = "https://github.com/megvii-model/FunnelAct"
@@ -202,5 +202,6 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "export": ("export_torch", "export_tf", "onnx_model_torch", "onnx_model_tf"),
 }
 
-__all__ = ["DTYPES", "EXPORTS", "TOLERANCES", "VARIANTS", "FReLUConfig", "check_channels", "check_dtype",
-           "check_input", "check_kernel_size", "param_shapes"]
+__all__ = ["DTYPES", "EXPORTS", "FD_TOLERANCE", "GRAD_TOLERANCES", "NET_TOLERANCES", "OFFICIAL_CODE", "ONNX_TOLERANCE",
+           "PAPER", "TOLERANCES", "VARIANTS", "FReLUConfig", "check_channels", "check_dtype", "check_input",
+           "check_kernel_size", "conv_names", "param_shapes"]

@@ -2,16 +2,18 @@
 
 Paper: Ma, Zhang, Sun, "Funnel Activation for Visual Recognition", ECCV 2020.
 Official code: megvii-model/FunnelAct. The math is in :mod:`tenfold.spec.frelu`
-and :mod:`tenfold.spec.frelu_nets`; this module gathers
-:mod:`~tenfold.numpy_ref.frelu_act`, :mod:`~tenfold.numpy_ref.batchnorm` and
-:mod:`~tenfold.numpy_ref.frelu_nets`.
+and :mod:`tenfold.spec.frelu.nets`; this module gathers
+:mod:`~tenfold.numpy_ref.frelu.act`, :mod:`~tenfold.numpy_ref.layers.norm` and
+:mod:`~tenfold.numpy_ref.frelu.nets`.
 """
 
 from __future__ import annotations
 
-from .batchnorm import batch_norm, batch_norm_params
-from .frelu_act import conv2d, depthwise_conv2d, depthwise_conv2d_vjp, frelu, frelu_vjp, funnel_condition, max_pool2d
-from .frelu_nets import (
+from ..layers.conv import conv2d, depthwise_conv2d, depthwise_conv2d_vjp
+from ..layers.norm import batch_norm, batch_norm_params
+from ..layers.pool import max_pool2d
+from .act import frelu, frelu_vjp, funnel_condition
+from .nets import (
     check_params,
     fold_batchnorm,
     forward,

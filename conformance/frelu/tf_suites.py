@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tenfold.numpy_ref import batchnorm as ref_bn
 from tenfold.numpy_ref import frelu as ref
+from tenfold.numpy_ref.layers import norm as ref_bn
 from tenfold.spec import batchnorm as bn_spec
 from tenfold.spec import frelu as spec
 
-from .case import Case, Comparison
-from .dtypes import round_to, storage_dtype
-from .frelu_cases import (
+from ..case import Case, Comparison
+from ..dtypes import round_to, storage_dtype
+from .cases import (
     ACT_CASES,
     BN_CASES,
     NET_CASES,
@@ -27,7 +27,7 @@ from .frelu_cases import (
     nhwc,
     train_comparisons,
 )
-from .frelu_torch import torch_grads
+from .torch_suites import torch_grads
 
 _GRAPHS: dict = {}
 
@@ -87,7 +87,7 @@ def _tf_bn_layers(layer) -> dict[str, object]:
 
 
 def _is_bn(layer) -> bool:
-    from tenfold.tf_backend.batchnorm import BatchNorm
+    from tenfold.tf_backend.layers.norm import BatchNorm
 
     return isinstance(layer, BatchNorm)
 
@@ -110,7 +110,7 @@ def _tf_train(graph: bool):
 def _tf_grads(case: Case, dtype: str, training: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
     import tensorflow as tf
 
-    from tenfold.tf_backend.frelu_nets import _to_canonical
+    from tenfold.tf_backend.frelu.nets import _to_canonical
 
     layer = _tf_layer(case, dtype)
     x = _tf_in(case_x(case, dtype), dtype)

@@ -2,7 +2,7 @@
 
 Paper: Ma, Zhang, Sun, ECCV 2020, Section 4.1. Official code:
 megvii-model/FunnelAct ``resnet/resnet.py`` (``resnet50_frelu``) and
-``shufflenetv2/shufflenet_v2.py``. Structures in :mod:`tenfold.spec.frelu_nets`;
+``shufflenetv2/shufflenet_v2.py``. Structures in :mod:`tenfold.spec.frelu.nets`;
 module names equal the canonical parameter names, so
 ``get_params(model)`` is the state dict without ``num_batches_tracked``.
 
@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from tenfold.numpy_ref import frelu_nets as ref_nets
-from tenfold.spec import frelu_nets as spec
+from tenfold.numpy_ref.frelu import nets as ref_nets
 from tenfold.spec.errors import CheckpointError, ConfigError, expected
+from tenfold.spec.frelu import nets as spec
 
-from .batchnorm import BatchNorm2d
-from .frelu_act import FReLU, check_input
+from ..layers.norm import BatchNorm2d
+from .act import FReLU, check_input
 
 
 def _conv_bn(c_in: int, c_out: int, k: int, stride: int, bias: bool, config, groups: int = 1,
@@ -38,7 +38,7 @@ def _act(use_frelu: bool, channels: int, config, dtype) -> nn.Module:
 
 
 class ResBlock(nn.Module):
-    """A bottleneck or basic residual block with FReLU or ReLU (see :mod:`tenfold.spec.frelu_nets`)."""
+    """A bottleneck or basic residual block with FReLU or ReLU (see :mod:`tenfold.spec.frelu.nets`)."""
 
     def __init__(self, config: spec.ResNetFReLUConfig, block: spec.ResBlock, dtype=None):
         super().__init__()
@@ -69,7 +69,7 @@ class FReLUResNet(nn.Module):
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``resnet/resnet.py``.
 
     Args:
-        config: The network (:class:`tenfold.spec.frelu_nets.ResNetFReLUConfig`).
+        config: The network (:class:`tenfold.spec.frelu.nets.ResNetFReLUConfig`).
         dtype: Parameter dtype.
     """
 
@@ -190,7 +190,7 @@ def load_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """A new eval-mode model of the same network with every BatchNorm folded into its convolution.
 
-    Uses :func:`tenfold.numpy_ref.frelu_nets.fold_batchnorm` on the float64
+    Uses :func:`tenfold.numpy_ref.frelu.nets.fold_batchnorm` on the float64
     parameters, so the folding rounds once into the model's dtype.
     """
     dtype = next(model.parameters()).dtype

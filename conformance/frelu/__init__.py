@@ -23,8 +23,8 @@ import numpy as np
 from tenfold.numpy_ref import frelu as ref
 from tenfold.spec import frelu as spec
 
-from .case import Case, Comparison, Suite
-from .frelu_cases import (
+from ..case import Case, Comparison, Suite
+from .cases import (
     ACT_CASES,
     ALL,
     BN_CASES,
@@ -37,8 +37,8 @@ from .frelu_cases import (
     make_case,
     net_ref,
 )
-from .frelu_tf import _tf_eval, _tf_grad, _tf_grad_fd, _tf_grad_vs_torch, _tf_net_run, _tf_net_train, _tf_train, tf_net
-from .frelu_torch import (
+from .tf_suites import _tf_eval, _tf_grad, _tf_grad_fd, _tf_grad_vs_torch, _tf_net_run, _tf_net_train, _tf_train, tf_net
+from .torch_suites import (
     _torch_eval,
     _torch_grad,
     _torch_grad_fd,

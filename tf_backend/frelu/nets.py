@@ -2,7 +2,7 @@
 
 Paper: Ma, Zhang, Sun, ECCV 2020, Section 4.1. Official code:
 megvii-model/FunnelAct ``resnet/resnet.py`` and ``shufflenetv2/shufflenet_v2.py``;
-structures in :mod:`tenfold.spec.frelu_nets`. Each layer reports its
+structures in :mod:`tenfold.spec.frelu.nets`. Each layer reports its
 variables under the canonical (PyTorch-layout) names, so
 ``get_params``/``load_params`` exchange the same dict as the PyTorch backend.
 
@@ -16,12 +16,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tenfold.numpy_ref import frelu_nets as ref_nets
-from tenfold.spec import frelu_nets as spec
+from tenfold.numpy_ref.frelu import nets as ref_nets
 from tenfold.spec.errors import CheckpointError, ConfigError, expected
+from tenfold.spec.frelu import nets as spec
 
-from .batchnorm import BatchNorm
-from .frelu_act import Conv, FReLU, check_input, to_canonical, to_tf_layout
+from ..layers.conv import Conv, to_canonical, to_tf_layout
+from ..layers.norm import BatchNorm
+from .act import FReLU, check_input
 
 
 class ConvBN(keras.layers.Layer):
@@ -107,7 +108,7 @@ class FReLUResNet(keras.Model):
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``resnet/resnet.py``.
 
     Args:
-        config: The network (:class:`tenfold.spec.frelu_nets.ResNetFReLUConfig`).
+        config: The network (:class:`tenfold.spec.frelu.nets.ResNetFReLUConfig`).
         dtype: Keras dtype (policy) of the weights and computation.
     """
 

@@ -14,7 +14,7 @@ from torch import nn
 from tenfold.spec import batchnorm as spec
 from tenfold.spec.dtypes import check_float_dtype
 
-from ._tensors import as_tensor, dtype_name
+from .._tensors import as_tensor, dtype_name
 
 
 class BatchNorm2d(nn.BatchNorm2d):

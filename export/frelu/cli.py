@@ -1,7 +1,7 @@
 """``python -m tenfold.export.frelu``: export a FReLU network preset to ONNX and check it.
 
 Builds the preset (weights from ``--weights`` — an ``.npz`` of canonical
-names, as :func:`tenfold.spec.frelu_nets.param_shapes` lists them — or seeded
+names, as :func:`tenfold.spec.frelu.nets.param_shapes` lists them — or seeded
 random ones), folds BatchNorm, exports from the chosen backend, writes the
 file atomically, then (unless ``--no-check``) runs it in onnxruntime against
 the float64 NumPy reference on a random batch. Meant to be wired as
@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from tenfold.spec import frelu_nets as nets
 from tenfold.spec.errors import TenfoldError
+from tenfold.spec.frelu import nets as nets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from . import frelu as ex
+    from .. import frelu as ex
 
     name = f"frelu-{args.preset}"
     config = nets.PRESETS[args.preset]()

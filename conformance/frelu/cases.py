@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tenfold.numpy_ref import batchnorm as ref_bn
 from tenfold.numpy_ref import frelu as ref
+from tenfold.numpy_ref.layers import norm as ref_bn
 from tenfold.spec import batchnorm as bn_spec
 from tenfold.spec import frelu as spec
-from tenfold.spec import frelu_nets as nets
+from tenfold.spec.frelu import nets as nets
 
-from .case import Case, Comparison
-from .dtypes import round_to, storage_dtype
-from .gradcheck import directional_derivative
+from ..case import Case, Comparison
+from ..dtypes import round_to, storage_dtype
+from ..gradcheck import directional_derivative
 
 METHOD = "frelu"
 

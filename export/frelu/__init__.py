@@ -1,8 +1,8 @@
 """ONNX export of the FReLU networks from PyTorch and from TensorFlow, BatchNorm folded.
 
-Paper: Ma, Zhang, Sun, ECCV 2020; networks of :mod:`tenfold.spec.frelu_nets`.
+Paper: Ma, Zhang, Sun, ECCV 2020; networks of :mod:`tenfold.spec.frelu.nets`.
 Both exporters take the model, fold every BatchNorm into its convolution
-(:func:`tenfold.numpy_ref.frelu_nets.fold_batchnorm`), export a float32 graph
+(:func:`tenfold.numpy_ref.frelu.nets.fold_batchnorm`), export a float32 graph
 with an NCHW input ``x`` of dynamic batch and an output ``logits``, run the
 full ONNX checker and stamp tenfold metadata. :func:`verify` runs the file in
 onnxruntime against the float64 NumPy reference.
@@ -30,14 +30,14 @@ import numpy as np
 import onnx
 
 from tenfold import __version__
-from tenfold.numpy_ref import frelu_nets as ref_nets
+from tenfold.numpy_ref.frelu import nets as ref_nets
 from tenfold.spec import frelu as spec
-from tenfold.spec import frelu_nets as nets
 from tenfold.spec.errors import ExportError, expected
+from tenfold.spec.frelu import nets as nets
 from tenfold.spec.tolerance import Tolerance
 
-from . import tf_onnx, torch_onnx
-from .check import check_against_reference
+from .. import tf_onnx, torch_onnx
+from ..check import check_against_reference
 
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
@@ -89,7 +89,7 @@ def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), ops
     """
     import torch
 
-    from tenfold.torch_backend import frelu_nets as tb
+    from tenfold.torch_backend.frelu import nets as tb
 
     shape = _check_shape("onnx_model_torch", input_shape, model.config)
     if opset < 18:
@@ -118,7 +118,7 @@ def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset:
     Raises:
         ExportError: On a bad shape or opset, or a model the checker rejects.
     """
-    from tenfold.tf_backend import frelu_nets as tfb
+    from tenfold.tf_backend.frelu import nets as tfb
 
     shape = _check_shape("onnx_model_tf", input_shape, model.net_config)
     if not 13 <= opset <= TF_OPSET:
@@ -160,7 +160,7 @@ def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndar
 def build_model(config: nets.NetConfig, backend: str, weights: str | os.PathLike | None = None, seed: int = 0):
     """A float32 model of ``backend`` with weights from an ``.npz`` of canonical names, or seeded random ones.
 
-    Random weights come from :func:`tenfold.numpy_ref.frelu_nets.init_params`
+    Random weights come from :func:`tenfold.numpy_ref.frelu.nets.init_params`
     (BatchNorm statistics away from the identity, so folding is exercised).
     """
     if weights is not None:
@@ -171,11 +171,11 @@ def build_model(config: nets.NetConfig, backend: str, weights: str | os.PathLike
     if backend == "torch":
         import torch
 
-        from tenfold.torch_backend import frelu_nets as tb
+        from tenfold.torch_backend.frelu import nets as tb
 
         return tb.load_params(tb.build(config, torch.float32), params).eval(), params
     if backend == "tf":
-        from tenfold.tf_backend import frelu_nets as tfb
+        from tenfold.tf_backend.frelu import nets as tfb
 
         return tfb.load_params(tfb.build(config, "float32"), params), params
     raise ExportError(expected("build_model", "backend 'torch' or 'tf'", repr(backend)))
@@ -201,13 +201,13 @@ CLI_ALIASES = {f"frelu-{name}": {"preset": name} for name in nets.PRESETS}
 
 def add_cli_arguments(parser) -> None:
     """``tenfold export frelu ...`` (see :mod:`tenfold.export.frelu_cli`)."""
-    from .frelu_cli import add_arguments
+    from .cli import add_arguments
 
     add_arguments(parser)
 
 
 def cli_export(args) -> int:
-    from .frelu_cli import run
+    from .cli import run
 
     return run(args)
 
@@ -216,6 +216,6 @@ __all__ = ["build_model", "export_tf", "export_torch", "onnx_model_tf", "onnx_mo
 
 
 if __name__ == "__main__":
-    from .frelu_cli import main
+    from .cli import main
 
     sys.exit(main())

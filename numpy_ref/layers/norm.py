@@ -1,4 +1,4 @@
-"""BatchNorm in plain NumPy, both modes, float64-exact (see :mod:`tenfold.spec.batchnorm`).
+"""Normalisation layers in plain NumPy, float64-exact: BatchNorm (see :mod:`tenfold.spec.batchnorm`) and LayerNorm.
 
 Paper: Ioffe & Szegedy, ICML 2015. Conventions: PyTorch's (momentum is the
 weight of the new batch; the running variance takes the unbiased batch variance).
@@ -11,7 +11,7 @@ import numpy as np
 from tenfold.spec import batchnorm as spec
 from tenfold.spec.dtypes import check_float_dtype
 
-from ._arrays import as_array, dtype_name
+from .._arrays import as_array, dtype_name
 
 
 def batch_norm(x: object, weight: np.ndarray, bias: np.ndarray, running_mean: np.ndarray,
@@ -76,4 +76,11 @@ def fold(conv_weight: np.ndarray, conv_bias: np.ndarray | None, weight: np.ndarr
     return conv_weight * s.reshape(-1, 1, 1, 1), (b - running_mean) * s + bias
 
 
-__all__ = ["batch_norm", "batch_norm_params", "fold"]
+def layer_norm(x: np.ndarray, scale: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    """LayerNorm over the last axis (biased variance, as Flax, PyTorch and Keras); ``eps`` always explicit."""
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * scale + bias
+
+
+__all__ = ["batch_norm", "batch_norm_params", "fold", "layer_norm"]

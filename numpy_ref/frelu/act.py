@@ -1,4 +1,4 @@
-"""Convolutions and FReLU in plain NumPy, float64-exact (see :mod:`tenfold.spec.frelu`).
+"""FReLU in plain NumPy, float64-exact (see :mod:`tenfold.spec.frelu`).
 
 Paper: Ma, Zhang, Sun, ECCV 2020. Official code: megvii-model/FunnelAct
 (``resnet/frelu.py``: depthwise 3x3 conv with bias, BatchNorm, ``F.maximum``).
@@ -11,71 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec import frelu as spec
-from tenfold.spec.errors import ShapeError, expected
 
-from ._arrays import as_array, dtype_name
-from .batchnorm import batch_norm_params
-
-
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
-           padding: int | tuple[int, int] = 0, groups: int = 1) -> np.ndarray:
-    """2-D cross-correlation, NCHW input and ``(out, in / groups, kh, kw)`` weight, zero padding.
-
-    Args:
-        x: ``(N, C_in, H, W)``.
-        weight: ``(C_out, C_in / groups, kh, kw)``.
-        bias: ``(C_out,)`` or None.
-        stride: Same stride in both directions.
-        padding: ``p`` or ``(ph, pw)`` zeros on both sides.
-        groups: Channel groups (``C_in`` for a depthwise convolution).
-
-    Returns:
-        ``(N, C_out, H_out, W_out)`` with ``H_out = (H + 2 ph - kh) // stride + 1``.
-    """
-    ph, pw = _pair(padding)
-    n, c_in, h, w = x.shape
-    c_out, cg, kh, kw = weight.shape
-    if c_in != cg * groups:
-        raise ShapeError(expected("conv2d", f"{cg * groups} input channels", f"{c_in} in shape {x.shape}"))
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    ho, wo = (h + 2 * ph - kh) // stride + 1, (w + 2 * pw - kw) // stride + 1
-    out = np.zeros((n, groups, c_out // groups, ho, wo), dtype=np.result_type(x, weight))
-    wg = weight.reshape(groups, c_out // groups, cg, kh, kw)
-    for i in range(kh):
-        for j in range(kw):
-            patch = xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]  # (N, C, Ho, Wo)
-            out += np.einsum("bgchw,goc->bgohw", patch.reshape(n, groups, cg, ho, wo), wg[..., i, j])
-    out = out.reshape(n, c_out, ho, wo)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
-    return out
-
-
-def depthwise_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
-                     padding: int | tuple[int, int] = 0) -> np.ndarray:
-    """Depthwise convolution (``groups = C``) with a ``(C, 1, kh, kw)`` weight."""
-    return conv2d(x, weight, bias, stride, padding, groups=x.shape[1])
-
-
-def depthwise_conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray,
-                         padding: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients ``(dx, dweight, dbias)`` of a stride-1 depthwise convolution for cotangent ``g``."""
-    ph, pw = padding
-    _, _, h, w = x.shape
-    _, _, kh, kw = weight.shape
-    ho, wo = g.shape[2:]
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    dxp = np.zeros_like(xp)
-    dw = np.zeros_like(weight)
-    for i in range(kh):
-        for j in range(kw):
-            dxp[:, :, i:i + ho, j:j + wo] += g * weight[:, 0, i, j].reshape(1, -1, 1, 1)
-            dw[:, 0, i, j] = (g * xp[:, :, i:i + ho, j:j + wo]).sum(axis=(0, 2, 3))
-    return dxp[:, :, ph:ph + h, pw:pw + w], dw, g.sum(axis=(0, 2, 3))
+from .._arrays import as_array, dtype_name
+from ..layers.conv import depthwise_conv2d, depthwise_conv2d_vjp
+from ..layers.norm import batch_norm_params
 
 
 def _validated(x: object, params: dict, config: spec.FReLUConfig, prefix: str, where: str) -> np.ndarray:
@@ -175,21 +114,4 @@ def frelu_vjp(x: object, params: dict[str, np.ndarray], w: np.ndarray, config: s
     return grads
 
 
-def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
-
-
-def max_pool2d(x: np.ndarray, kernel: int = 3, stride: int = 2, padding: int = 1) -> np.ndarray:
-    """Max pooling with ``-inf`` padding (PyTorch's ``MaxPool2d`` semantics)."""
-    n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)
-    ho, wo = (h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1
-    out = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
-    for i in range(kernel):
-        for j in range(kernel):
-            out = np.maximum(out, xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride])
-    return out
-
-
-__all__ = ["conv2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "frelu", "frelu_vjp", "funnel_condition",
-           "max_pool2d", "relu"]
+__all__ = ["frelu", "frelu_vjp", "funnel_condition"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tenfold.numpy_ref import batchnorm as ref_bn
 from tenfold.numpy_ref import frelu as ref
+from tenfold.numpy_ref.layers import norm as ref_bn
 from tenfold.spec import batchnorm as bn_spec
 from tenfold.spec import frelu as spec
 
-from .case import Case, Comparison
-from .dtypes import round_to
-from .frelu_cases import (
+from ..case import Case, Comparison
+from ..dtypes import round_to
+from .cases import (
     ACT_CASES,
     BN_CASES,
     NET_CASES,

@@ -1,10 +1,10 @@
 """The FReLU networks' forward passes in plain NumPy, from a canonical parameter dict.
 
-See :mod:`tenfold.spec.frelu_nets` for the structures (official code:
+See :mod:`tenfold.spec.frelu.nets` for the structures (official code:
 megvii-model/FunnelAct ``resnet/resnet.py``, ``shufflenetv2/shufflenet_v2.py``).
 Networks run in eval mode here (running BatchNorm statistics; dropout is
 the identity); train mode is specified and checked layer by layer
-(:func:`tenfold.numpy_ref.frelu.frelu`, :func:`tenfold.numpy_ref.batchnorm.batch_norm`).
+(:func:`tenfold.numpy_ref.frelu.frelu`, :func:`tenfold.numpy_ref.layers.norm.batch_norm`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec import frelu as act_spec
-from tenfold.spec import frelu_nets as spec
 from tenfold.spec.errors import CheckpointError, ConfigError, ShapeError, expected
+from tenfold.spec.frelu import nets as spec
 
-from ._arrays import as_array, dtype_name
-from .batchnorm import batch_norm_params, fold
-from .frelu_act import conv2d, frelu, max_pool2d, relu
+from .._arrays import as_array, dtype_name
+from ..layers.activations import relu
+from ..layers.conv import conv2d
+from ..layers.norm import batch_norm_params, fold
+from ..layers.pool import max_pool2d
+from .act import frelu
 
 
 class _Pass:
@@ -74,7 +77,7 @@ def resnet_forward(x: object, params: dict[str, np.ndarray], config: spec.ResNet
 
     Args:
         x: ``(N, in_channels, H, W)`` images.
-        params: Canonical entries (:func:`tenfold.spec.frelu_nets.resnet_param_shapes`).
+        params: Canonical entries (:func:`tenfold.spec.frelu.nets.resnet_param_shapes`).
         config: The network (``folded=True`` for BatchNorm-free parameters).
         training: BatchNorm in train mode (needs ``dropout == 0``: the reference draws no dropout masks).
         updates: In train mode, receives every updated running statistic under its canonical name.

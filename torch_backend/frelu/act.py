@@ -17,8 +17,8 @@ from torch import nn
 
 from tenfold.spec import frelu as spec
 
-from ._tensors import as_tensor, dtype_name
-from .batchnorm import BatchNorm2d
+from .._tensors import as_tensor, dtype_name
+from ..layers.norm import BatchNorm2d
 
 
 def check_input(where: str, x: object, channels: int) -> torch.Tensor:

@@ -1,0 +1,107 @@
+"""Convolutions and padding in plain NumPy, NCHW, float64-exact.
+
+Convolutions are sums over kernel offsets of strided slices (one ``einsum``
+per offset), so each output is an exact dot product in the input's dtype.
+Used by FReLU, SAN, the CR-GAN networks and StyleGAN2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tenfold.spec.errors import ConfigError, ShapeError, expected
+
+PAD_MODES: tuple[str, ...] = ("zero", "reflect", "edge")
+
+
+def pad2d(x: np.ndarray, padding: int | tuple[int, int, int, int], mode: str = "zero") -> np.ndarray:
+    """Pad the last two axes of ``x``.
+
+    Args:
+        x: ``(..., H, W)``.
+        padding: ``p`` on every side or ``(top, bottom, left, right)``.
+        mode: ``"zero"``; ``"reflect"`` (mirror without repeating the edge,
+            PyTorch's ``ReflectionPad2d``, index -1 -> 1); ``"edge"``
+            (replicate the border).
+
+    Raises:
+        ConfigError: Unknown mode.
+        ShapeError: A reflection wider than the axis it reflects (``pad >= size``).
+    """
+    t, b, left, right = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+    widths = [(0, 0)] * (x.ndim - 2) + [(t, b), (left, right)]
+    if mode == "zero":
+        return np.pad(x, widths)
+    if mode == "reflect":
+        h, w = x.shape[-2:]
+        if max(t, b) >= h or max(left, right) >= w:
+            raise ShapeError(expected("pad2d", f"reflection padding smaller than the size (pads {(t, b, left, right)})",
+                                      f"H x W = {h} x {w}"))
+        return np.pad(x, widths, mode="reflect")
+    if mode == "edge":
+        return np.pad(x, widths, mode="edge")
+    raise ConfigError(expected("pad2d", "a mode among " + ", ".join(PAD_MODES), repr(mode)))
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
+           padding: int | tuple[int, int] = 0, groups: int = 1) -> np.ndarray:
+    """2-D cross-correlation, NCHW input and ``(out, in / groups, kh, kw)`` weight, zero padding.
+
+    Args:
+        x: ``(N, C_in, H, W)``.
+        weight: ``(C_out, C_in / groups, kh, kw)``.
+        bias: ``(C_out,)`` or None.
+        stride: Same stride in both directions.
+        padding: ``p`` or ``(ph, pw)`` zeros on both sides.
+        groups: Channel groups (``C_in`` for a depthwise convolution).
+
+    Returns:
+        ``(N, C_out, H_out, W_out)`` with ``H_out = (H + 2 ph - kh) // stride + 1``.
+    """
+    ph, pw = _pair(padding)
+    n, c_in, h, w = x.shape
+    c_out, cg, kh, kw = weight.shape
+    if c_in != cg * groups:
+        raise ShapeError(expected("conv2d", f"{cg * groups} input channels", f"{c_in} in shape {x.shape}"))
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho, wo = (h + 2 * ph - kh) // stride + 1, (w + 2 * pw - kw) // stride + 1
+    out = np.zeros((n, groups, c_out // groups, ho, wo), dtype=np.result_type(x, weight))
+    wg = weight.reshape(groups, c_out // groups, cg, kh, kw)
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]  # (N, C, Ho, Wo)
+            out += np.einsum("bgchw,goc->bgohw", patch.reshape(n, groups, cg, ho, wo), wg[..., i, j])
+    out = out.reshape(n, c_out, ho, wo)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out
+
+
+def depthwise_conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
+                     padding: int | tuple[int, int] = 0) -> np.ndarray:
+    """Depthwise convolution (``groups = C``) with a ``(C, 1, kh, kw)`` weight."""
+    return conv2d(x, weight, bias, stride, padding, groups=x.shape[1])
+
+
+def depthwise_conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray,
+                         padding: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``(dx, dweight, dbias)`` of a stride-1 depthwise convolution for cotangent ``g``."""
+    ph, pw = padding
+    _, _, h, w = x.shape
+    _, _, kh, kw = weight.shape
+    ho, wo = g.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(weight)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + ho, j:j + wo] += g * weight[:, 0, i, j].reshape(1, -1, 1, 1)
+            dw[:, 0, i, j] = (g * xp[:, :, i:i + ho, j:j + wo]).sum(axis=(0, 2, 3))
+    return dxp[:, :, ph:ph + h, pw:pw + w], dw, g.sum(axis=(0, 2, 3))
+
+
+__all__ = ["PAD_MODES", "conv2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
