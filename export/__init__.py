@@ -15,8 +15,8 @@ The generic layer every model export reuses (ViT, SAN, FReLU):
 * ``runtime.runner(model)`` -- CUDA provider when available, else CPU, and which one it used;
 * ``quantize.quantize_int8(src, dst, probe)`` -- int8 dynamic quantization with a size/accuracy report.
 
-A method's module (``export/vit.py``) builds on these and may add ``add_cli_arguments`` and
-``cli_export`` to appear as ``tenfold export <id>``.
+A method's module (``export/vit.py``) builds on these and, as a CliPlugin (``NAMES``, ``add_arguments``,
+``run``), appears as ``tenfold export <name>``.
 """
 
 from __future__ import annotations

@@ -185,7 +185,11 @@ def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool
     return config, ckpt.from_timm(arrays, config, resize, where=f"read_weights({path.name})")
 
 
-def add_cli_arguments(parser) -> None:
+#: ``tenfold export vit``.
+NAMES = {"vit": {}}
+
+
+def add_arguments(parser) -> None:
     """Options of ``tenfold export vit``."""
     parser.add_argument("--preset", default="B/16", help="official model (Ti/16, S/16, S/32, B/8, B/16, B/32, "
                         "L/16, L/32, H/14) or 'tiny' (default B/16)")
@@ -205,8 +209,8 @@ def add_cli_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of random weights and check images")
 
 
-def cli_export(args) -> int:
-    """Run ``tenfold export vit`` (see :func:`add_cli_arguments`); returns the exit status."""
+def run(args) -> int:
+    """Run ``tenfold export vit`` (see :func:`add_arguments`); returns the exit status."""
     import sys
 
     from tenfold.spec.errors import TenfoldError
@@ -237,4 +241,4 @@ def cli_export(args) -> int:
     return 0
 
 
-__all__ = ["ViTExport", "add_cli_arguments", "cli_export", "export_vit", "read_weights", "vit_metadata"]
+__all__ = ["NAMES", "ViTExport", "add_arguments", "export_vit", "read_weights", "run", "vit_metadata"]

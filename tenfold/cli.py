@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # our tool, our logs: no oneDNN banners
     from tenfold import __version__
     from tenfold.benchmarks import cli as bench_cli
+    from tenfold.commands import show, train
     from tenfold.conformance import cli as conformance_cli
     from tenfold.export import cli as export_cli
     from tenfold.export import run_cli
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         ("bench", bench_cli, "run a method's benchmark against its peers"),
         ("export", export_cli, "export a model to ONNX, check it in onnxruntime, optionally quantize"),
         ("run-onnx", run_cli, "classify images with an exported model (onnxruntime only)"),
+        ("train", train, "real training runs on the digits set of scikit-learn"),
+        ("show", show, "draw a method's effect on an image as a PNG grid"),
     )
     for name, module, help_text in commands:
         command = sub.add_parser(name, help=help_text)

@@ -195,23 +195,6 @@ def export_tf(model, path: str | os.PathLike, input_shape: tuple[int, ...] = (2,
     return Path(path)
 
 
-#: ``tenfold export frelu-<preset>`` for every preset (``frelu-resnet50`` ...).
-CLI_ALIASES = {f"frelu-{name}": {"preset": name} for name in nets.PRESETS}
-
-
-def add_cli_arguments(parser) -> None:
-    """``tenfold export frelu ...`` (see :mod:`tenfold.export.frelu_cli`)."""
-    from .cli import add_arguments
-
-    add_arguments(parser)
-
-
-def cli_export(args) -> int:
-    from .cli import run
-
-    return run(args)
-
-
 __all__ = ["build_model", "export_tf", "export_torch", "onnx_model_tf", "onnx_model_torch", "verify"]
 
 

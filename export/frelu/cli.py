@@ -1,4 +1,4 @@
-"""``python -m tenfold.export.frelu``: export a FReLU network preset to ONNX and check it.
+"""``tenfold export frelu[-PRESET]``: export a FReLU network preset to ONNX and check it.
 
 Builds the preset (weights from ``--weights`` — an ``.npz`` of canonical
 names, as :func:`tenfold.spec.frelu.nets.param_shapes` lists them — or seeded
@@ -21,6 +21,9 @@ import numpy as np
 
 from tenfold.spec.errors import TenfoldError
 from tenfold.spec.frelu import nets as nets
+
+#: ``tenfold export frelu`` and ``tenfold export frelu-<preset>`` for every preset (``frelu-resnet50`` ...).
+NAMES = {"frelu": {}, **{f"frelu-{name}": {"preset": name} for name in nets.PRESETS}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
