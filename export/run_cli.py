@@ -1,8 +1,9 @@
 """``tenfold run-onnx MODEL.onnx IMAGES...``: classify images with an exported model in onnxruntime.
 
-It needs only NumPy and onnxruntime: the input size, layout and
-normalisation come from the model's ``metadata_props`` (written by
-``tenfold export``). Images may be ``.npy`` arrays (HWC or CHW, uint8 in
+It needs only NumPy and onnxruntime: the input size, layout, channel order
+and normalisation come from the model's ``metadata_props``
+(:class:`~tenfold.spec.contracts.ExportMetadata`, written by ``tenfold
+export`` for every model: ViT, FReLU, SAN). Images may be ``.npy`` arrays (HWC or CHW, uint8 in
 [0, 255] or float in [0, 1]), binary PPM/PGM files, or any format Pillow
 reads when Pillow is installed. Each image is resized to the model's size
 (bilinear, half-pixel centres, as ``tf.image.resize`` in the official input
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import TenfoldError, expected
 
 
@@ -88,12 +90,18 @@ def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     return w
 
 
-def preprocess(img: np.ndarray, size: int, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """HWC [0, 255] image -> normalised CHW float32 at ``size`` x ``size``."""
+def preprocess(img: np.ndarray, height: int, width: int, meta: ExportMetadata) -> np.ndarray:
+    """HWC RGB [0, 255] image -> the model's CHW float32 input, as its metadata describes it.
+
+    Resized to ``height`` x ``width``, channels reordered for a BGR model,
+    then ``x = (pixel / scale - mean) / std`` per channel.
+    """
     h, w, _ = img.shape
-    out = np.einsum("ai,bj,ijc->abc", _resize_matrix(h, size), _resize_matrix(w, size), img)
-    out = (out / 255.0 - mean) / std
-    return out.transpose(2, 0, 1).astype(np.float32)
+    out = np.einsum("ai,bj,ijc->abc", _resize_matrix(h, height), _resize_matrix(w, width), img)  # (H', W', C)
+    if meta.color == "BGR":
+        out = out[:, :, ::-1]
+    out = (out / meta.scale - np.asarray(meta.mean)) / np.asarray(meta.std)
+    return out.transpose(2, 0, 1).astype(np.float32)  # (C, H', W')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,25 +109,20 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         run_model = runner(args.model, args.provider)
-        meta = run_model.session.get_modelmeta().custom_metadata_map
-        if meta.get("input.layout", "NCHW") != "NCHW" or "input.shape" not in meta:
-            raise TenfoldError(expected("run-onnx", "a model exported by tenfold (metadata input.shape, NCHW)",
-                                        f"metadata {sorted(meta)}"))
-        h, w = meta["input.shape"].split(",")[2:]
-        mean = np.array([float(v) for v in meta.get("input.mean", "0,0,0").split(",")])
-        std = np.array([float(v) for v in meta.get("input.std", "1,1,1").split(",")])
+        meta = ExportMetadata.from_props(run_model.session.get_modelmeta().custom_metadata_map, "run-onnx")
+        if meta.layout != "NCHW" or len(meta.input_shape) != 4 or min(meta.input_shape[2:]) < 1:
+            raise TenfoldError(expected("run-onnx", "a model with a fixed-size NCHW input in its metadata",
+                                        f"layout {meta.layout}, shape {meta.input_shape}"))
+        _, _, h, w = meta.input_shape
         labels = Path(args.labels).read_text().splitlines() if args.labels else None
-        batch = np.stack([preprocess(load_image(p), int(h), mean, std) for p in args.images])
-        if int(h) != int(w):
-            raise TenfoldError(expected("run-onnx", "a square model input", meta["input.shape"]))
+        batch = np.stack([preprocess(load_image(p), h, w, meta) for p in args.images])
     except (TenfoldError, OSError) as err:
         print(f"tenfold run-onnx: {err}", file=sys.stderr)
         return 2
     logits = run_model(batch)[0].astype(np.float64)
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
-    print(f"model {args.model} ({meta.get('tenfold.method', '?')} from {meta.get('tenfold.source_backend', '?')}), "
-          f"provider {run_model.provider}")
+    print(f"model {args.model} ({meta.method} from {meta.source_backend or '?'}), provider {run_model.provider}")
     for path, p in zip(args.images, probs, strict=True):
         top = np.argsort(-p)[: args.top]
         names = [labels[i] if labels and i < len(labels) else f"class {i}" for i in top]

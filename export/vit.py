@@ -9,7 +9,6 @@ record what a deployer needs to feed it (see :func:`vit_metadata`).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ import numpy as np
 from tenfold import __version__
 from tenfold.numpy_ref import vit as ref
 from tenfold.spec import vit as spec
+from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import ExportError, expected
 
 from .check import CheckReport, check_against_reference
@@ -30,26 +30,14 @@ BACKENDS = ("torch", "tf")
 
 
 def vit_metadata(config: spec.ViTConfig, backend: str, weights: str | None = None) -> dict[str, str]:
-    """``metadata_props`` of a ViT export: input layout and size, normalisation, classes, provenance."""
+    """``metadata_props`` of a ViT export (:class:`~tenfold.spec.contracts.ExportMetadata`): NCHW RGB input,
+    ``x = (rgb / 255 - 0.5) / 0.5``, logits out, with the config and provenance."""
     s, c = config.image_size, config.in_channels
-    return {
-        "tenfold.method": "vit",
-        "tenfold.version": __version__,
-        "tenfold.source_backend": backend,
-        "tenfold.config": json.dumps(config.to_dict(), sort_keys=True),
-        "tenfold.weights": weights or "random init (no weights given)",
-        "input.name": "input",
-        "input.layout": "NCHW",
-        "input.shape": f"N,{c},{s},{s}",
-        "input.dtype": "float32",
-        "input.color": "RGB",
-        "input.preprocessing": "x = (rgb / 255 - mean) / std per channel",
-        "input.mean": ",".join(str(m) for m in spec.MEAN),
-        "input.std": ",".join(str(m) for m in spec.STD),
-        "output.name": "output",
-        "output.meaning": "logits",
-        "num_classes": str(config.num_classes),
-    }
+    meta = ExportMetadata(method="vit", config=config.to_dict(), input_shape=(-1, c, s, s), mean=spec.MEAN,
+                          std=spec.STD, scale=255.0, color="RGB", source_backend=backend,
+                          extra={"weights": weights or "random init (no weights given)",
+                                 "num_classes": str(config.num_classes), "version": __version__})
+    return meta.to_props()
 
 
 @dataclass

@@ -3,7 +3,7 @@
 # with its JSON report in out/conformance.json, then the export check: a small
 # ViT exported from each backend, checked in onnxruntime against numpy_ref at
 # two batch sizes, and run once through `tenfold run-onnx`, and a small FReLU
-# ResNet exported from each backend (BatchNorm folded) with the same check.
+# ResNet exported from each backend (BatchNorm folded) with the same check and run.
 # Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,4 +16,5 @@ for backend in torch tf; do
   tenfold export vit --preset tiny --backend "$backend" --batch-sizes 1,3 --out "out/vit_tiny_$backend.onnx"
   tenfold run-onnx "out/vit_tiny_$backend.onnx" out/probe.npy
   tenfold export frelu-cifar --backend "$backend" --size 32 --out "out/frelu_cifar_$backend.onnx"
+  tenfold run-onnx "out/frelu_cifar_$backend.onnx" out/probe.npy
 done

@@ -57,7 +57,8 @@ def test_export_command_writes_a_checked_file(tmp_path, capsys):
     assert "check passed" in printed and "at batch sizes [1, 3]" in printed
     model = onnx.load(str(out))
     meta = {p.key: p.value for p in model.metadata_props}
-    assert meta["tenfold.method"] == "frelu" and meta["tenfold.batchnorm"] == "folded"
+    assert meta["tenfold.method"] == "frelu" and meta["tenfold.extra.batchnorm"] == "folded"
+    assert meta["tenfold.input.shape"] == "-1,3,8,8" and meta["tenfold.input.color"] == "BGR"
     assert [i.name for i in model.graph.input] == ["x"] and [o.name for o in model.graph.output] == ["logits"]
     assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)
     assert list(tmp_path.iterdir()) == [out]  # one file, no temporaries left
@@ -88,3 +89,25 @@ def test_keras_functional_fit_updates_running_statistics_and_round_trips(tmp_pat
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def test_run_onnx_serves_a_frelu_export(tmp_path, capsys):
+    """`tenfold run-onnx` reads the FReLU metadata (BGR, raw 0-255 pixels) and matches numpy_ref's top-1."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("torch")
+    from tenfold.cli import main
+    from tenfold.numpy_ref.frelu import nets as ref_nets
+    from tenfold.spec.frelu import nets as spec_nets
+
+    out = tmp_path / "cifar.onnx"
+    assert main(["export", "frelu-cifar", "--backend", "torch", "--size", "8", "--seed", "3", "--out", str(out)]) == 0
+    img = np.random.default_rng(5).integers(0, 256, (8, 8, 3), dtype=np.uint8)  # model size: no resampling
+    np.save(tmp_path / "img.npy", img)
+    capsys.readouterr()
+    assert main(["run-onnx", str(out), str(tmp_path / "img.npy"), "--top", "1"]) == 0
+    printed = capsys.readouterr().out
+    config = spec_nets.PRESETS["cifar"]()
+    params = ref_nets.init_params(config, np.random.default_rng(3))
+    x = img[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float64)  # RGB file -> BGR model input, NCHW
+    top = int(np.argmax(ref_nets.forward(x, params, config)[0]))
+    assert f"class {top} " in printed.splitlines()[-1]

@@ -22,9 +22,11 @@ def test_export_with_official_weights_then_run(tmp_path, capsys):
     text = capsys.readouterr().out
     for stage in ("reading weights", "exporting with torch.onnx.export", "onnx.checker", "onnxruntime", "done"):
         assert stage in text
-    meta = {p.key: p.value for p in onnx.load(out).metadata_props}
-    assert meta["num_classes"] == "7" and meta["input.shape"] == "N,3,16,16" and meta["input.mean"] == "0.5,0.5,0.5"
-    assert meta["tenfold.weights"] == "w.npz" and meta["tenfold.source_backend"] == "torch"
+    from tenfold.spec.contracts import ExportMetadata
+
+    meta = ExportMetadata.from_props({p.key: p.value for p in onnx.load(out).metadata_props})
+    assert meta.method == "vit" and meta.input_shape == (-1, 3, 16, 16) and meta.mean == (0.5, 0.5, 0.5)
+    assert meta.extra["num_classes"] == "7" and meta.extra["weights"] == "w.npz" and meta.source_backend == "torch"
 
     img = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)  # model size: no resampling
     np.save(tmp_path / "img.npy", img)

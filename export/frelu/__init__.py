@@ -21,7 +21,6 @@ Run ``tenfold export frelu-resnet50 --backend torch --out FILE.onnx`` (or
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -32,6 +31,8 @@ import onnx
 from tenfold import __version__
 from tenfold.numpy_ref.frelu import nets as ref_nets
 from tenfold.spec import frelu as spec
+from tenfold.spec.checkpoints import load_npz
+from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import ExportError, expected
 from tenfold.spec.frelu import nets as nets
 from tenfold.spec.tolerance import Tolerance
@@ -46,11 +47,15 @@ TORCH_OPSET = 18
 TF_OPSET = tf_onnx.MAX_OPSET
 
 
-def _metadata(config: nets.NetConfig) -> dict[str, str]:
-    return {"tenfold.method": "frelu", "tenfold.network": type(config).__name__,
-            "tenfold.config": json.dumps(config.to_dict()), "tenfold.layout": "NCHW",
-            "tenfold.input_size": f"{config.in_channels}x?x?", "tenfold.num_classes": str(config.num_classes),
-            "tenfold.batchnorm": "folded" if config.folded else "unfolded", "tenfold.version": __version__}
+def _metadata(config: nets.NetConfig, shape: tuple[int, ...], backend: str) -> dict[str, str]:
+    """:class:`~tenfold.spec.contracts.ExportMetadata` of a FReLU export: the official input convention
+    (BGR pixels in [0, 255], no normalisation), NCHW, dynamic batch, logits out."""
+    meta = ExportMetadata(method="frelu", config=config.to_dict(), input_shape=(-1, *shape[1:]), input_name=INPUT_NAME,
+                          output_name=OUTPUT_NAME, mean=(0.0,) * shape[1], std=(1.0,) * shape[1], scale=1.0,
+                          color="BGR", source_backend=backend,
+                          extra={"network": type(config).__name__, "num_classes": str(config.num_classes),
+                                 "batchnorm": "folded" if config.folded else "unfolded", "version": __version__})
+    return meta.to_props()
 
 
 def _check_shape(where: str, input_shape: tuple[int, ...], config: nets.NetConfig) -> tuple[int, ...]:
@@ -97,7 +102,7 @@ def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), ops
     params, config = _folded(tb.get_params(model), model.config, fold)
     export = tb.load_params(tb.build(config, torch.float32), params).eval()
     x = torch.zeros((max(shape[0], 2), *shape[1:]))
-    return torch_onnx.export_torch(export, path, x, opset, _metadata(config), INPUT_NAME, OUTPUT_NAME)
+    return torch_onnx.export_torch(export, path, x, opset, _metadata(config, shape, "torch"), INPUT_NAME, OUTPUT_NAME)
 
 
 def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset: int = TF_OPSET,
@@ -126,7 +131,7 @@ def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset:
     params, config = _folded(tfb.get_params(model), model.net_config, fold)
     export = tfb.load_params(tfb.build(config, "float32"), params)
     x = np.zeros(shape, np.float32)
-    return tf_onnx.export_tf(export, path, x, opset, _metadata(config), INPUT_NAME, OUTPUT_NAME)
+    return tf_onnx.export_tf(export, path, x, opset, _metadata(config, shape, "tf"), INPUT_NAME, OUTPUT_NAME)
 
 
 def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndarray], config: nets.NetConfig,
@@ -164,8 +169,7 @@ def build_model(config: nets.NetConfig, backend: str, weights: str | os.PathLike
     (BatchNorm statistics away from the identity, so folding is exercised).
     """
     if weights is not None:
-        with np.load(weights, allow_pickle=False) as data:
-            params = {k: data[k] for k in data.files}
+        params = load_npz(weights, "tenfold export frelu --weights")
     else:
         params = ref_nets.init_params(config, np.random.default_rng(seed))
     if backend == "torch":
