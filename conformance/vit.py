@@ -84,7 +84,7 @@ def _store(dtype: str) -> str:
 
 def _expected(case: Case, dtype: str) -> np.ndarray:
     """numpy_ref in float64 on params and images rounded to ``dtype``."""
-    return ref.vit(params_of(case, dtype), round_to(case.inputs["x"], dtype), config_of(case))
+    return ref.vit(round_to(case.inputs["x"], dtype), params_of(case, dtype), config_of(case))
 
 
 def _forward(run_backend):
@@ -99,7 +99,7 @@ def _forward(run_backend):
 # -- backends ----------------------------------------------------------------------
 
 def _numpy(config, params, x, dtype):
-    return ref.vit(params, x, config)
+    return ref.vit(x, params, config)
 
 
 def _torch_model(config, params, dtype):
@@ -152,7 +152,7 @@ def _grad_fd(run_grads):
         x, w = case.inputs["x"], case.inputs["w"]
 
         def loss(p, xx):
-            return float(np.sum(w * ref.vit(p, xx, config)))
+            return float(np.sum(w * ref.vit(xx, p, config)))
 
         h = 1e-6
         fd_x = np.zeros_like(x)

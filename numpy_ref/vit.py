@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from tenfold.spec import vit as spec
+from tenfold.spec.errors import ConfigError, expected
+from tenfold.spec.vit_checkpoint import check_params
 
 from ._arrays import as_array, dtype_name
 from .layers.activations import gelu
@@ -30,10 +32,11 @@ def _embed(images: np.ndarray, p: Mapping[str, np.ndarray], config: spec.ViTConf
     return x @ kernel + p["embedding/bias"]  # (B, N, D)
 
 
-def features(params: Mapping[str, np.ndarray], images: object, config: spec.ViTConfig) -> np.ndarray:
+def features(images: object, params: Mapping[str, np.ndarray], config: spec.ViTConfig) -> np.ndarray:
     """The pooled representation fed to the head (after ``pre_logits`` when present), ``(B, width)``."""
     x = as_array("vit", images)
     spec.check_images(x.shape, dtype_name(x.dtype), config, "NCHW", "vit")
+    check_params(params, config, "vit")
     p = {k: np.asarray(v, dtype=np.float64 if x.dtype == np.float64 else np.float32) for k, v in params.items()}
     x = x.astype(np.float64 if x.dtype == np.float64 else np.float32)
     eps = config.layer_norm_eps
@@ -56,14 +59,17 @@ def features(params: Mapping[str, np.ndarray], images: object, config: spec.ViTC
     return h
 
 
-def vit(params: Mapping[str, np.ndarray], images: object, config: spec.ViTConfig) -> np.ndarray:
+def vit(images: object, params: Mapping[str, np.ndarray], config: spec.ViTConfig, *,
+        training: bool = False) -> np.ndarray:
     """ViT logits for NCHW images from canonical params (official ``.npz`` names).
 
     Args:
-        params: Canonical params (:func:`tenfold.spec.vit.param_shapes`).
         images: ``(B, C, S, S)`` float array (normalised: the official
             pipeline maps [0, 255] to [-1, 1]). float64 is computed in
             float64; other floats in float32.
+        params: Canonical params (:func:`tenfold.spec.vit.param_shapes`),
+            checked by :func:`tenfold.spec.contracts.check_params`.
+        training: Must be False (inference only; dropout is the identity).
         config: The model configuration.
 
     Returns:
@@ -71,8 +77,11 @@ def vit(params: Mapping[str, np.ndarray], images: object, config: spec.ViTConfig
 
     Raises:
         DTypeError, ShapeError: For bad images (see :func:`tenfold.spec.vit.check_images`).
+        CheckpointError: Missing, unexpected or mis-shaped parameters.
     """
-    h = features(params, images, config)
+    if training:
+        raise ConfigError(expected("vit", "training=False (the reference has no dropout: inference only)", training))
+    h = features(images, params, config)
     return h @ np.asarray(params["head/kernel"], h.dtype) + np.asarray(params["head/bias"], h.dtype)
 
 

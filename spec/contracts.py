@@ -49,7 +49,7 @@ def _kind_of(value: object) -> str:
 
 
 def check_params(params: Mapping[str, object], shapes: Mapping[str, tuple[int, ...]], where: str, *,
-                 optional: tuple[str, ...] = (), allow_unexpected: bool = False) -> None:
+                 optional: tuple[str, ...] = (), allow_unexpected: bool = False, what: str | None = None) -> None:
     """Check a weights dict against the canonical shapes; every problem in one error.
 
     Args:
@@ -60,6 +60,7 @@ def check_params(params: Mapping[str, object], shapes: Mapping[str, tuple[int, .
         optional: Names that may be absent (for example BatchNorm's
             ``num_batches_tracked``).
         allow_unexpected: Accept extra names (for a partial load).
+        what: What was expected, for the message (default "the N canonical parameters").
 
     Raises:
         CheckpointError: Listing the missing, unexpected, mis-shaped and
@@ -83,13 +84,14 @@ def check_params(params: Mapping[str, object], shapes: Mapping[str, tuple[int, .
         if got != tuple(want):
             wrong.append(f"{name} {got} (expected {tuple(want)})")
     problems = []
-    for label, names in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", wrong),
-                         ("not a real-valued array", not_real)):
+    for label, names in (("missing key", missing), ("unexpected key", unexpected), ("mis-shaped array", wrong),
+                         ("array that is not real-valued", not_real)):
         if names:
-            shown = ", ".join(names[:10]) + (f" ... ({len(names)} in all)" if len(names) > 10 else "")
-            problems.append(f"{label}: {shown}")
+            shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+            plural = label.replace("key", "keys").replace("array", "arrays") if len(names) > 1 else label
+            problems.append(f"{len(names)} {plural}: {shown}")
     if problems:
-        raise CheckpointError(expected(where, f"the {len(shapes)} canonical parameters", "; ".join(problems)))
+        raise CheckpointError(expected(where, what or f"the {len(shapes)} canonical parameters", "; ".join(problems)))
 
 
 @dataclass(frozen=True)

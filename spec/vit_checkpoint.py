@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .contracts import check_params as contract_check
 from .errors import CheckpointError, expected
 from .vit import ViTConfig, block_prefix, param_shapes, resize_pos_embedding
 
@@ -46,24 +47,12 @@ _STRIP = ("params/", "opt/target/")
 def check_params(params: Mapping[str, object], config: ViTConfig, where: str = "vit checkpoint") -> None:
     """Raise :class:`CheckpointError` unless ``params`` has exactly the canonical keys and shapes.
 
-    The message lists every problem at once: missing keys, unexpected keys
-    and mis-shaped arrays (with expected and actual shapes).
+    :func:`tenfold.spec.contracts.check_params` with the model described: the
+    message lists every problem at once (missing, unexpected, mis-shaped and
+    non-real entries).
     """
     shapes = param_shapes(config)
-    missing = [k for k in shapes if k not in params]
-    unexpected = sorted(k for k in params if k not in shapes)
-    wrong = [f"{k}: expected {shapes[k]}, got {tuple(np.shape(params[k]))}"
-             for k in shapes if k in params and tuple(np.shape(params[k])) != shapes[k]]
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing keys {missing}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected keys {unexpected}")
-        if wrong:
-            parts.append(f"{len(wrong)} mis-shaped arrays [{'; '.join(wrong)}]")
-        raise CheckpointError(expected(where, f"the {len(shapes)} parameters of {_describe(config)}",
-                                       "; ".join(parts)))
+    contract_check(params, shapes, where, what=f"the {len(shapes)} parameters of {_describe(config)}")
 
 
 def _describe(config: ViTConfig) -> str:

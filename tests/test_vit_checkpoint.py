@@ -25,8 +25,8 @@ def test_one_error_lists_missing_unexpected_and_misshaped(tmp_path):
     with pytest.raises(CheckpointError) as info:
         ckpt.load_npz(tmp_path / "bad.npz", CFG)
     msg = str(info.value)
-    for words in ("2 missing keys", "head/bias", "encoderblock_0/LayerNorm_0/scale", "1 unexpected keys",
-                  "encoderblock_7", "1 mis-shaped arrays", "head/kernel: expected (16, 5), got (16, 6)"):
+    for words in ("2 missing keys", "head/bias", "encoderblock_0/LayerNorm_0/scale", "1 unexpected key:",
+                  "encoderblock_7", "1 mis-shaped array:", "head/kernel (16, 6) (expected (16, 5))"):
         assert words in msg
 
 
@@ -69,10 +69,10 @@ def test_bigger_model_from_smaller_checkpoint(tmp_path, method):
     want_params = dict(small)
     want_params[POS] = spec.resize_pos_embedding(small[POS], 4, 1, method=method)
     x = np.random.default_rng(2).standard_normal((2, 3, 32, 32))
-    want = ref.vit(want_params, x, big_cfg)
+    want = ref.vit(x, want_params, big_cfg)
     model = tb.load_npz(tb.ViT(big_cfg).double().eval(), tmp_path / "small.npz", resize=method)
     np.testing.assert_allclose(model(torch.from_numpy(x)).detach().numpy(), want, rtol=1e-10, atol=1e-12)
-    with pytest.raises(CheckpointError, match="pos_embedding: expected"):
+    with pytest.raises(CheckpointError, match="pos_embedding \\("):
         tb.load_npz(tb.ViT(big_cfg), tmp_path / "small.npz", resize=None)
 
 
@@ -87,7 +87,7 @@ def test_tf_bigger_model_from_smaller_checkpoint(tmp_path):
     want_params[POS] = spec.resize_pos_embedding(small[POS], 4, 0)
     x = np.random.default_rng(3).standard_normal((2, 3, 32, 32))
     model = tfb.load_npz(tfb.ViT(big_cfg, dtype="float64"), tmp_path / "small.npz")
-    np.testing.assert_allclose(np.asarray(model(x.transpose(0, 2, 3, 1))), ref.vit(want_params, x, big_cfg),
+    np.testing.assert_allclose(np.asarray(model(x.transpose(0, 2, 3, 1))), ref.vit(x, want_params, big_cfg),
                                rtol=1e-10, atol=1e-12)
 
 

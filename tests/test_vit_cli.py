@@ -31,7 +31,7 @@ def test_export_with_official_weights_then_run(tmp_path, capsys):
     img = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)  # model size: no resampling
     np.save(tmp_path / "img.npy", img)
     x = ((img / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
-    want = np.argsort(-ref.vit(params, x, cfg)[0])[:3]
+    want = np.argsort(-ref.vit(x, params, cfg)[0])[:3]
     assert main(["run-onnx", str(out), str(tmp_path / "img.npy"), "--top", "3", "--provider", "cpu"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith(str(tmp_path / "img.npy")) and "%" in line
@@ -45,7 +45,7 @@ def test_export_reports_a_bad_checkpoint(tmp_path, capsys):
     np.savez(tmp_path / "w.npz", **params)
     rc = main(["export", "vit", "--preset", "tiny", "--weights", str(tmp_path / "w.npz"),
                "--out", str(tmp_path / "x.onnx")])
-    assert rc == 2 and "missing keys" in capsys.readouterr().err
+    assert rc == 2 and "1 missing key:" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
 
 

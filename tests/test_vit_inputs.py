@@ -24,7 +24,7 @@ BAD = {
 def test_numpy_ref(name):
     x, err, words = BAD[name]
     with pytest.raises(err, match=words):
-        ref.vit(PARAMS, x, CFG)
+        ref.vit(x, PARAMS, CFG)
 
 
 @pytest.mark.parametrize("name", BAD)
@@ -71,7 +71,7 @@ def test_same_message_in_every_layer():
 
     x = BAD["wrong-size"][0]
     with pytest.raises(ShapeError) as a:
-        ref.vit(PARAMS, x, CFG)
+        ref.vit(x, PARAMS, CFG)
     with pytest.raises(ShapeError) as b:
         tb.ViT(CFG)(torch.from_numpy(x))
     assert str(a.value).split(":", 1)[1] == str(b.value).split(":", 1)[1]
@@ -86,7 +86,7 @@ def test_torch_autocast_bfloat16_close_to_reference():
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         y = model(torch.from_numpy(x))
     assert y.dtype == torch.bfloat16
-    np.testing.assert_allclose(y.float().numpy(), ref.vit(PARAMS, x.astype(np.float64), CFG), atol=0.06, rtol=0.06)
+    np.testing.assert_allclose(y.float().numpy(), ref.vit(x.astype(np.float64), PARAMS, CFG), atol=0.06, rtol=0.06)
 
 
 def test_torch_dropout_only_in_training():

@@ -54,7 +54,7 @@ def test_timm_state_dict_gives_timm_logits(tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(model(torch.from_numpy(x)).numpy(), want, rtol=1e-10, atol=1e-12)
     params = tb.get_params(model)
-    np.testing.assert_allclose(ref.vit(params, x, OURS), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ref.vit(x, params, OURS), want, rtol=1e-10, atol=1e-12)
     pytest.importorskip("tensorflow")
     from tenfold.tf_backend import vit as tfb
 
@@ -74,7 +74,7 @@ def test_official_npz_read_by_timm(tmp_path, gap):
     ckpt.save_npz(params, tmp_path / "w.npz")
     x = np.random.default_rng(2).standard_normal((2, 3, 16, 16))
     want = _run_timm(tmp_path, timm_cfg, x, "--load-npz", str(tmp_path / "w.npz"))
-    np.testing.assert_allclose(ref.vit(params, x, cfg), want, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ref.vit(x, params, cfg), want, rtol=1e-9, atol=1e-10)
 
 
 def test_timm_posemb_resize_matches_our_timm_method(tmp_path):
@@ -86,4 +86,4 @@ def test_timm_posemb_resize_matches_our_timm_method(tmp_path):
     x = np.random.default_rng(4).standard_normal((2, 3, 16, 16))
     want = _run_timm(tmp_path, dict(TIMM, patch_size=4), x, "--load-npz", str(tmp_path / "w.npz"))
     ours = ckpt.load_npz(tmp_path / "w.npz", big, resize="timm")
-    np.testing.assert_allclose(ref.vit(ours, x, big), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ref.vit(x, ours, big), want, rtol=1e-6, atol=1e-6)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec import frelu as act_spec
+from tenfold.spec.contracts import check_params as contract_check
 from tenfold.spec.errors import CheckpointError, ConfigError, ShapeError, expected
 from tenfold.spec.frelu import nets as spec
 
@@ -51,15 +52,8 @@ def _check_input(where: str, x: object, channels: int) -> np.ndarray:
 
 
 def check_params(params: dict[str, np.ndarray], config: spec.NetConfig, where: str) -> None:
-    """Raise one :class:`CheckpointError` listing every missing, unexpected or mis-shaped entry."""
-    shapes = spec.param_shapes(config)
-    missing = sorted(set(shapes) - set(params))
-    unexpected = sorted(set(params) - set(shapes))
-    bad = sorted(f"{k}: {tuple(np.shape(params[k]))} != {shapes[k]}" for k in set(shapes) & set(params)
-                 if tuple(np.shape(params[k])) != shapes[k])
-    if missing or unexpected or bad:
-        raise CheckpointError(expected(where, "the entries of param_shapes(config)",
-                                       f"missing {missing}, unexpected {unexpected}, mis-shaped {bad}"))
+    """:func:`tenfold.spec.contracts.check_params` against ``param_shapes(config)``: one :class:`CheckpointError`."""
+    contract_check(params, spec.param_shapes(config), where, what=f"the parameters of {type(config).__name__}")
 
 
 def _check_mode(where: str, config: spec.NetConfig, training: bool) -> None:

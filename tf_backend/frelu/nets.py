@@ -17,7 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from tenfold.numpy_ref.frelu import nets as ref_nets
-from tenfold.spec.errors import CheckpointError, ConfigError, expected
+from tenfold.spec.contracts import check_params
+from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
 from ..layers.conv import Conv, to_canonical, to_tf_layout
@@ -250,17 +251,8 @@ def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> ker
         CheckpointError: One error listing every missing, unexpected or mis-shaped entry.
     """
     variables = model.canonical()
-    missing = sorted(set(variables) - set(params))
-    unexpected = sorted(set(params) - set(variables))
-    bad = []
-    for k in sorted(set(variables) & set(params)):
-        var, tag = variables[k]
-        shape = tuple(_to_canonical(np.zeros(var.shape), tag).shape)
-        if tuple(np.shape(params[k])) != shape:
-            bad.append(f"{k}: {tuple(np.shape(params[k]))} != {shape}")
-    if missing or unexpected or bad:
-        raise CheckpointError(expected("load_params", "the entries of the model's param_shapes",
-                                       f"missing {missing}, unexpected {unexpected}, mis-shaped {bad}"))
+    shapes = {k: tuple(_to_canonical(np.zeros(var.shape), tag).shape) for k, (var, tag) in variables.items()}
+    check_params(params, shapes, "load_params", what="the entries of the model's param_shapes")
     for k, (var, tag) in variables.items():
         var.assign(tf.cast(_to_tf(np.asarray(params[k]), tag), var.dtype))
     return model

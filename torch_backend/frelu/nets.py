@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from tenfold.numpy_ref.frelu import nets as ref_nets
-from tenfold.spec.errors import CheckpointError, ConfigError, expected
+from tenfold.spec.contracts import check_params
+from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
 from ..layers.norm import BatchNorm2d
@@ -174,13 +175,8 @@ def load_params(model: nn.Module, params: dict[str, np.ndarray]) -> nn.Module:
         CheckpointError: One error listing every missing, unexpected or mis-shaped entry.
     """
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    missing = sorted(set(state) - set(params))
-    unexpected = sorted(set(params) - set(state))
-    bad = sorted(f"{k}: {tuple(np.shape(params[k]))} != {tuple(state[k].shape)}" for k in set(state) & set(params)
-                 if tuple(np.shape(params[k])) != tuple(state[k].shape))
-    if missing or unexpected or bad:
-        raise CheckpointError(expected("load_params", "the entries of the model's param_shapes",
-                                       f"missing {missing}, unexpected {unexpected}, mis-shaped {bad}"))
+    check_params(params, {k: tuple(v.shape) for k, v in state.items()}, "load_params",
+                 what="the entries of the model's param_shapes")
     with torch.no_grad():
         for k, v in state.items():
             v.copy_(torch.as_tensor(np.asarray(params[k])).to(v.dtype))
