@@ -119,7 +119,7 @@ def _expected(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _compare(case: Case, dtype: str, mixed, targets, lam) -> list[Comparison]:
     m64, t64, l64 = _expected(case)
-    tol = spec.TOLERANCES[_target_dtype(dtype)]
+    tol = spec.TOLERANCES.forward[_target_dtype(dtype)]
     return [Comparison("images", np.asarray(mixed, dtype=np.float64), m64, spec.EXACT),
             Comparison("targets", np.asarray(targets, dtype=np.float64), t64, tol),
             Comparison("lam", np.asarray(lam, dtype=np.float64), l64, spec.EXACT)]

@@ -60,14 +60,14 @@ def _inputs(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 def _forward(run_backend):
     def run(case: Case, dtype: str) -> list[Comparison]:
         x64, _, xs, _ = _inputs(case, dtype)
-        return [Comparison("y", run_backend(xs, dtype), ref.mish(x64), spec.TOLERANCES[dtype])]
+        return [Comparison("y", run_backend(xs, dtype), ref.mish(x64), spec.TOLERANCES.forward[dtype])]
     return run
 
 
 def _grad(run_grad):
     def run(case: Case, dtype: str) -> list[Comparison]:
         x64, w64, xs, ws = _inputs(case, dtype)
-        return [Comparison("dx", run_grad(xs, ws, dtype), w64 * ref.mish_grad(x64), spec.GRAD_TOLERANCES[dtype])]
+        return [Comparison("dx", run_grad(xs, ws, dtype), w64 * ref.mish_grad(x64), spec.TOLERANCES.gradient[dtype])]
     return run
 
 
@@ -75,7 +75,7 @@ def _grad_fd(run_grad):
     def run(case: Case, dtype: str) -> list[Comparison]:
         x64, w64, xs, ws = _inputs(case, dtype)
         fd = w64 * elementwise_derivative(ref.mish, x64)
-        return [Comparison("dx-fd", run_grad(xs, ws, dtype), fd, spec.FD_TOLERANCE)]
+        return [Comparison("dx-fd", run_grad(xs, ws, dtype), fd, spec.TOLERANCES.finite_difference)]
     return run
 
 
@@ -151,7 +151,7 @@ def _tf_graph(fn):
 def _grad_cross(case: Case, dtype: str) -> list[Comparison]:
     _, _, xs, ws = _inputs(case, dtype)
     return [Comparison("dx torch vs tf", _tf_grad(xs, ws, dtype), _torch_grad(xs, ws, dtype),
-                       spec.GRAD_TOLERANCES[dtype])]
+                       spec.TOLERANCES.gradient[dtype])]
 
 
 def _onnx(opset: int, form: str):

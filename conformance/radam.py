@@ -140,7 +140,7 @@ def _compare(actual: list[dict[str, np.ndarray]], expected: list[dict[str, np.nd
 
 def _trajectory(run_backend, lr_dtype: str = "float64"):
     def run(case: Case, dtype: str) -> list[Comparison]:
-        return _compare(run_backend(case, dtype), reference(case, dtype, lr_dtype), spec.TOLERANCES[dtype])
+        return _compare(run_backend(case, dtype), reference(case, dtype, lr_dtype), spec.TOLERANCES.forward[dtype])
     return run
 
 

@@ -92,7 +92,7 @@ def _forward(run_backend):
         params = {k: v.astype(_store(dtype)) for k, v in params_of(case, dtype).items()}
         x = round_to(case.inputs["x"], dtype).astype(_store(dtype))
         y = run_backend(config_of(case), params, x, dtype)
-        return [Comparison("logits", np.asarray(y, np.float64), _expected(case, dtype), spec.TOLERANCES[dtype])]
+        return [Comparison("logits", np.asarray(y, np.float64), _expected(case, dtype), spec.TOLERANCES.forward[dtype])]
     return run
 
 
@@ -165,7 +165,8 @@ def _grad_fd(run_grads):
                           - loss({k: params[k] - h * v[k] for k in params}, x)) / (2 * h) for v in dirs])
         gx, gp = run_grads(config, params, x, w)
         dp = np.array([sum(float(np.sum(gp[k] * v[k])) for k in params) for v in dirs])
-        return [Comparison("dx-fd", gx, fd_x, spec.FD_TOLERANCE), Comparison("dparams-fd", dp, fd_p, spec.FD_TOLERANCE)]
+        fd_tol = spec.TOLERANCES.finite_difference
+        return [Comparison("dx-fd", gx, fd_x, fd_tol), Comparison("dparams-fd", dp, fd_p, fd_tol)]
     return run
 
 
@@ -259,7 +260,7 @@ def _loaded(backend: str, source: str):
                 else:
                     tfb.load_timm_state_dict(model, sd)
                 y = np.asarray(model(x.transpose(0, 2, 3, 1)), np.float64)
-        return [Comparison(f"logits after load_{source}", y, _expected(case, dtype), spec.TOLERANCES[dtype])]
+        return [Comparison(f"logits after load_{source}", y, _expected(case, dtype), spec.TOLERANCES.forward[dtype])]
     return run
 
 
@@ -276,7 +277,8 @@ def _onnx(backend: str):
         with tempfile.TemporaryDirectory() as tmp:
             path = ex.export_vit(config, params, Path(tmp) / "vit.onnx", backend=backend, verbose=False).path
             y = runner(path, provider="cpu")(x)[0]
-        return [Comparison(f"onnx({backend})", y.astype(np.float64), _expected(case, dtype), spec.ONNX_TOLERANCE)]
+        return [Comparison(f"onnx({backend})", y.astype(np.float64), _expected(case, dtype),
+                           spec.TOLERANCES.onnx["float32"])]
     return run
 
 

@@ -116,7 +116,7 @@ def export_vit(config: spec.ViTConfig, params: Mapping[str, np.ndarray], path: s
         params64 = {k: np.asarray(v, np.float64) for k, v in f32.items()}
         report = check_against_reference(path, lambda x: ref.vit(x, params64, config),
                                          lambda b: rng.standard_normal((b, c, s, s)).astype(np.float32),
-                                         spec.ONNX_TOLERANCE, batch_sizes, where="export_vit check")
+                                         spec.TOLERANCES.onnx["float32"], batch_sizes, where="export_vit check")
         _say(progress, verbose, f"[vit export] {report.summary()}")
     quant = None
     if quantize == "int8":

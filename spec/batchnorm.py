@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config, param, require
+from .contracts import Tolerances
 from .errors import ShapeError, expected
 from .tolerance import Tolerance
 
@@ -108,11 +109,14 @@ def check_input(where: str, shape: tuple[int, ...], channels: int, training: boo
 
 
 #: Forward tolerances per dtype (outputs of unit scale and updated running statistics).
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-12, rtol=1e-11),
     "float32": Tolerance(atol=2e-5, rtol=2e-5),
     "float16": Tolerance(atol=1e-2, rtol=1e-2),
     "bfloat16": Tolerance(atol=8e-2, rtol=5e-2),
 }
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD)
 
 __all__ = ["PARAM_NAMES", "STATE_NAMES", "TOLERANCES", "BatchNormConfig", "check_input", "param_shapes"]

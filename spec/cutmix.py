@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config, param, require
+from .contracts import Tolerances
 from .errors import ConfigError, DTypeError, ShapeError, TenfoldError, expected
 from .tolerance import Tolerance
 
@@ -403,7 +404,7 @@ def check_label_range(where: str, lo: int, hi: int, num_classes: int) -> None:
 #: Soft-target tolerances per target dtype (the images must be exactly equal:
 #: the paste is a copy). float32 targets are ``lam * a + (1 - lam) * b`` in
 #: float32: a couple of roundings of numbers <= 1.
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-15, rtol=0.0),
     "float32": Tolerance(atol=2e-7, rtol=0.0),
     "float16": Tolerance(atol=1e-3, rtol=0.0),
@@ -411,6 +412,9 @@ TOLERANCES: dict[str, Tolerance] = {
 }
 #: Images: exact.
 EXACT = Tolerance(atol=0.0, rtol=0.0)
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD)
 
 #: The public names each layer must export for this method (checked by conformance).
 EXPORTS: dict[str, tuple[str, ...]] = {

@@ -31,6 +31,7 @@ Softplus, Tanh, Mul); below 18 exporters decompose it into the same three ops.
 
 from __future__ import annotations
 
+from .contracts import Tolerances
 from .dtypes import FLOAT_DTYPES, check_float_dtype
 from .tolerance import Tolerance
 
@@ -55,7 +56,7 @@ DTYPES: tuple[str, ...] = FLOAT_DTYPES
 #: are far below anything a network can see; they allow for kernels that
 #: flush subnormal intermediates to zero (TF's softplus below log(eps) + 2
 #: returns exp(x), a subnormal around x = -88 in float32).
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-300, rtol=1e-13),
     "float32": Tolerance(atol=1e-30, rtol=2e-6),
     "float16": Tolerance(atol=6e-8, rtol=2e-3),
@@ -66,7 +67,7 @@ TOLERANCES: dict[str, Tolerance] = {
 #: scale). Near its root at the minimum (x = -1.1924) the derivative is a
 #: difference of O(1) terms, so its error is a few machine epsilons in
 #: absolute terms there, hence an absolute floor of that size per dtype.
-GRAD_TOLERANCES: dict[str, Tolerance] = {
+_GRADIENT: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-15, rtol=1e-12),
     "float32": Tolerance(atol=1e-6, rtol=4e-6),
     "float16": Tolerance(atol=1e-3, rtol=4e-3),
@@ -75,7 +76,10 @@ GRAD_TOLERANCES: dict[str, Tolerance] = {
 
 #: Central finite differences of the float64 reference: truncation error is
 #: O(h^2 f''') and rounding O(eps/h), about 1e-10 at the chosen step.
-FD_TOLERANCE = Tolerance(atol=1e-9, rtol=1e-8)
+_FINITE_DIFFERENCE = Tolerance(atol=1e-9, rtol=1e-8)
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD, gradient=_GRADIENT, finite_difference=_FINITE_DIFFERENCE)
 
 #: The public names each layer must export for this method (checked by conformance).
 EXPORTS: dict[str, tuple[str, ...]] = {

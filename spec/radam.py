@@ -56,6 +56,7 @@ import math
 from dataclasses import dataclass
 
 from .config import Config, param, require
+from .contracts import Tolerances
 from .dtypes import check_float_dtype
 from .errors import ShapeError, expected
 from .tolerance import Tolerance
@@ -241,10 +242,13 @@ def sparse_error(where: str) -> str:
 #: 3.3e-16 absolute on unit-scale parameters after 60 steps). float32: an
 #: update's relative error is a few float32 ulps and accumulates over the
 #: steps on parameters of unit scale (measured: at most 7.2e-6 absolute).
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-13, rtol=1e-11),
     "float32": Tolerance(atol=2e-5, rtol=2e-5),
 }
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD)
 
 #: The public names each layer must export for this method (checked by conformance).
 EXPORTS: dict[str, tuple[str, ...]] = {

@@ -50,6 +50,7 @@ from typing import ClassVar
 import numpy as np
 
 from .config import Config, param, require
+from .contracts import Tolerances
 from .dtypes import FLOAT_DTYPES, check_float_dtype
 from .errors import ConfigError, ShapeError, expected
 from .tolerance import Tolerance
@@ -375,17 +376,21 @@ def resized_config(config: ViTConfig, image_size: int) -> ViTConfig:
 #: relative error per layer; 1e-4 leaves room for 12-24 layers (the export
 #: check applies it to ViT-B). bfloat16 is torch.autocast (matrix products in
 #: bfloat16, 2^-8 relative rounding per product, normalisations in float32).
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-12, rtol=1e-10),
     "float32": Tolerance(atol=1e-4, rtol=1e-4),
     "bfloat16": Tolerance(atol=6e-2, rtol=6e-2),
 }
 
 #: Backend gradients (float64) against central finite differences of numpy_ref.
-FD_TOLERANCE = Tolerance(atol=1e-7, rtol=1e-6)
+_FINITE_DIFFERENCE = Tolerance(atol=1e-7, rtol=1e-6)
 
 #: Tolerance of an exported ONNX model (float32) against numpy_ref.
-ONNX_TOLERANCE = TOLERANCES["float32"]
+_ONNX = _FORWARD["float32"]
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD, gradient=_FORWARD, finite_difference=_FINITE_DIFFERENCE,
+                        onnx={"float32": _ONNX})
 
 EXPORTS: dict[str, tuple[str, ...]] = {
     "numpy_ref": ("vit", "init_params", "layer_norm", "gelu"),

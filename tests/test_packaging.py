@@ -39,5 +39,5 @@ def test_every_package_folder_is_listed_in_pyproject():
     for init in ROOT.glob("*/**/__init__.py"):
         parts = init.relative_to(ROOT).parts[:-1]
         if parts[0] in top:
-            found.add("tenfold" if parts == ("tenfold",) else "tenfold." + ".".join(parts))
+            found.add(".".join(parts) if parts[0] == "tenfold" else "tenfold." + ".".join(parts))
     assert found - listed == set(), "add these packages to pyproject.toml"

@@ -7,6 +7,7 @@ import pytest
 
 from tenfold import spec
 from tenfold.spec.config import Config, param, require
+from tenfold.spec.contracts import Tolerances
 from tenfold.spec.errors import ConfigError, DTypeError, ShapeError, TenfoldError
 
 
@@ -62,4 +63,6 @@ def test_every_method_spec_declares_exports_and_tolerances():
     for method in spec.METHOD_IDS:
         module = spec.get(method)
         assert set(module.EXPORTS) <= set(spec.LAYERS)
-        assert module.TOLERANCES and "official" in (module.__doc__ or "").lower()
+        assert isinstance(module.TOLERANCES, Tolerances) and module.TOLERANCES.forward
+        assert "official" in (module.__doc__ or "").lower()
+        assert module.PAPER and module.OFFICIAL_CODE

@@ -64,11 +64,11 @@ def _onnx(backend: str):
         x = case_x(case, "float32")
         run_ = runner(proto, "cpu")
         comps = [Comparison("logits", run_(x.astype(np.float32))[0].astype(np.float64), net_ref(case, "float32"),
-                            spec.ONNX_TOLERANCE)]
+                            spec.nets.TOLERANCES.onnx["float32"])]
         x3 = np.concatenate([x, x[:1]])  # a batch size other than the export's
         comps.append(Comparison("logits batch 3", run_(x3.astype(np.float32))[0].astype(np.float64),
                                 ref.forward(x3, case_params(case, "float32"), NET_CASES[case.name][0]),
-                                spec.ONNX_TOLERANCE))
+                                spec.nets.TOLERANCES.onnx["float32"]))
         return comps
     return run
 
@@ -78,7 +78,7 @@ def _numpy_act(case: Case, dtype: str) -> list[Comparison]:
     config = ACT_CASES[case.name][0]
     x, p = case_x(case, dtype), case_params(case, dtype)
     y = ref.frelu(x.astype(dtype), {k: v.astype(dtype) for k, v in p.items()}, config)
-    return [Comparison("y", y.astype(np.float64), ref.frelu(x, p, config), spec.TOLERANCES[dtype])]
+    return [Comparison("y", y.astype(np.float64), ref.frelu(x, p, config), spec.TOLERANCES.forward[dtype])]
 
 
 def _numpy_fold(case: Case, dtype: str) -> list[Comparison]:
@@ -86,7 +86,7 @@ def _numpy_fold(case: Case, dtype: str) -> list[Comparison]:
     config, _ = NET_CASES[case.name]
     folded, fconfig = ref.fold_batchnorm(case_params(case, dtype), config)
     return [Comparison("logits", ref.forward(case_x(case, dtype), folded, fconfig), net_ref(case, dtype),
-                       spec.NET_TOLERANCES[dtype])]
+                       spec.nets.TOLERANCES.forward[dtype])]
 
 
 ACT = tuple(ACT_CASES)

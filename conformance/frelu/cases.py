@@ -144,7 +144,7 @@ def train_comparisons(case, dtype, kind, outs, state, tol_table) -> list[Compari
     ref_outs, ref_state = _ref_train(case, dtype, kind)
     tol = tol_table[dtype]
     comps = [Comparison(f"y step {i}", a, e, tol) for i, (a, e) in enumerate(zip(outs, ref_outs, strict=True))]
-    comps += [Comparison(k, state[k], ref_state[k], bn_spec.TOLERANCES[dtype]) for k in sorted(ref_state)]
+    comps += [Comparison(k, state[k], ref_state[k], bn_spec.TOLERANCES.forward[dtype]) for k in sorted(ref_state)]
     return comps
 
 
@@ -153,7 +153,7 @@ def grad_comparisons(case: Case, dtype: str, grads: dict, y: np.ndarray) -> list
     mask = (y == x) if dtype in ("float16", "bfloat16") else None  # the backend's own branch choice
     expected = ref.frelu_vjp(x, case_params(case, dtype), round_to(case.inputs["w"], dtype), ACT_CASES[case.name][0],
                              mask=mask)
-    tol = spec.GRAD_TOLERANCES[dtype]
+    tol = spec.TOLERANCES.gradient[dtype]
     if set(grads) != set(expected):
         raise AssertionError(f"gradient names {sorted(grads)} != {sorted(expected)}")
     # parameter gradients sum over the batch and image: scale the tolerance by the number of terms
@@ -172,7 +172,7 @@ def fd_comparison(case: Case, dx: np.ndarray) -> list[Comparison]:
         return float(np.sum(w * ref.frelu(xx, params, config, training=True)))
 
     fd = directional_derivative(loss, x, v)
-    return [Comparison("<dx, v>", np.array(np.sum(dx * v)), np.array(fd), spec.FD_TOLERANCE)]
+    return [Comparison("<dx, v>", np.array(np.sum(dx * v)), np.array(fd), spec.TOLERANCES.finite_difference)]
 
 
 def net_ref(case: Case, dtype: str) -> np.ndarray:
@@ -199,7 +199,7 @@ def _net_train_ref(case: Case, dtype: str) -> tuple[list[np.ndarray], dict[str, 
 
 def net_train_comparisons(case, dtype, outs, state) -> list[Comparison]:
     ref_outs, ref_state = _net_train_ref(case, dtype)
-    tol = spec.NET_TOLERANCES[dtype]
+    tol = spec.nets.TOLERANCES.forward[dtype]
     comps = [Comparison(f"logits step {i}", a, e, tol) for i, (a, e) in enumerate(zip(outs, ref_outs, strict=True))]
     if set(state) != set(ref_state):
         raise AssertionError(f"running statistics {sorted(set(state) ^ set(ref_state))} differ in name")

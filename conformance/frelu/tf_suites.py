@@ -72,10 +72,10 @@ def _tf_eval(graph: bool):
         y = _tf_out(_tf_call(layer, graph, False)(_tf_in(x, dtype)))
         if case.name in ACT_CASES:
             return [Comparison("y", y, ref.frelu(x, case_params(case, dtype), ACT_CASES[case.name][0]),
-                               spec.TOLERANCES[dtype])]
+                               spec.TOLERANCES.forward[dtype])]
         expected = ref_bn.batch_norm_params(x, case_params(case, dtype), "", training=False,
                                             config=bn_spec.BatchNormConfig())
-        return [Comparison("y", y, expected, bn_spec.TOLERANCES[dtype])]
+        return [Comparison("y", y, expected, bn_spec.TOLERANCES.forward[dtype])]
     return run
 
 
@@ -103,7 +103,7 @@ def _tf_train(graph: bool):
             state[f"{prefix}running_var"] = np.asarray(bn.running_var.numpy(), np.float64)
         kind = "act" if case.name in ACT_CASES else "bn"
         return train_comparisons(case, dtype, kind, outs, state,
-                                  spec.TOLERANCES if kind == "act" else bn_spec.TOLERANCES)
+                                  spec.TOLERANCES.forward if kind == "act" else bn_spec.TOLERANCES.forward)
     return run
 
 
@@ -137,7 +137,7 @@ def _tf_grad_fd(case: Case, dtype: str) -> list[Comparison]:
 def _tf_grad_vs_torch(case: Case, dtype: str) -> list[Comparison]:
     tf_g, _ = _tf_grads(case, dtype, training=True)
     torch_g, _ = torch_grads(case, dtype, training=True)
-    tol = spec.GRAD_TOLERANCES[dtype]
+    tol = spec.TOLERANCES.gradient[dtype]
     n = float(np.prod(ACT_CASES[case.name][1])) / ACT_CASES[case.name][1][1]
     return [Comparison(f"d{k} tf vs torch (train mode)", tf_g[k], torch_g[k],
                        tol if k == "x" else type(tol)(tol.atol * n, tol.rtol)) for k in sorted(torch_g)]
@@ -158,7 +158,7 @@ def _tf_net_run(graph: bool, fold: bool = False):
         import tensorflow as tf
 
         return [Comparison("logits", tf.cast(y, tf.float64).numpy(), net_ref(case, dtype),
-                           spec.NET_TOLERANCES[dtype])]
+                           spec.nets.TOLERANCES.forward[dtype])]
     return run
 
 

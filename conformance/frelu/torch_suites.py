@@ -60,10 +60,10 @@ def _torch_eval(case: Case, dtype: str) -> list[Comparison]:
     y = _n(layer(_t(x, dtype)))
     if case.name in ACT_CASES:
         expected = ref.frelu(x, case_params(case, dtype), ACT_CASES[case.name][0])
-        return [Comparison("y", y, expected, spec.TOLERANCES[dtype])]
+        return [Comparison("y", y, expected, spec.TOLERANCES.forward[dtype])]
     expected = ref_bn.batch_norm_params(x, case_params(case, dtype), "", training=False,
                                         config=bn_spec.BatchNormConfig())
-    return [Comparison("y", y, expected, bn_spec.TOLERANCES[dtype])]
+    return [Comparison("y", y, expected, bn_spec.TOLERANCES.forward[dtype])]
 
 
 def _torch_train(case: Case, dtype: str) -> list[Comparison]:
@@ -74,7 +74,7 @@ def _torch_train(case: Case, dtype: str) -> list[Comparison]:
     state = {k: v.astype(np.float64) for k, v in tb.get_params(layer).items()}
     kind = "act" if case.name in ACT_CASES else "bn"
     return train_comparisons(case, dtype, kind, outs, state,
-                              spec.TOLERANCES if kind == "act" else bn_spec.TOLERANCES)
+                              spec.TOLERANCES.forward if kind == "act" else bn_spec.TOLERANCES.forward)
 
 
 def torch_grads(case: Case, dtype: str, training: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -112,7 +112,7 @@ def _torch_net_run(fold: bool):
         model = torch_net(case, dtype, fold)
         with torch.no_grad():
             y = _n(model(_t(case_x(case, dtype), dtype)))
-        return [Comparison("logits", y, net_ref(case, dtype), spec.NET_TOLERANCES[dtype])]
+        return [Comparison("logits", y, net_ref(case, dtype), spec.nets.TOLERANCES.forward[dtype])]
     return run
 
 

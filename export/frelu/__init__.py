@@ -141,7 +141,7 @@ def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndar
     ``params``/``config`` are the network the model was exported from (folded
     or not: folding is exact in float64). Random weights with uncalibrated
     BatchNorm statistics give large logits, so the absolute part of
-    ``spec.frelu.ONNX_TOLERANCE`` is scaled by ``max(1, max |logit|)`` of the
+    ``spec.frelu.nets.TOLERANCES.onnx["float32"]`` is scaled by ``max(1, max |logit|)`` of the
     first batch.
 
     Args:
@@ -157,7 +157,7 @@ def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndar
         return ref_nets.forward(x, params, config)
 
     scale = max(1.0, float(np.abs(reference(np.asarray(make_input(batch_sizes[0]), np.float64))).max()))
-    tol = Tolerance(spec.ONNX_TOLERANCE.atol * scale, spec.ONNX_TOLERANCE.rtol)
+    tol = Tolerance(spec.nets.TOLERANCES.onnx["float32"].atol * scale, spec.nets.TOLERANCES.onnx["float32"].rtol)
     report = check_against_reference(proto, reference, make_input, tol, batch_sizes, provider, "frelu onnx check")
     return report.max_abs_err / scale
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from .. import batchnorm as bn
 from ..config import Config, param, require
+from ..contracts import Tolerances
 from ..dtypes import FLOAT_DTYPES, check_float_dtype
 from ..errors import ConfigError, ShapeError, expected
 from ..tolerance import Tolerance
@@ -164,7 +165,7 @@ def param_shapes(channels: int, config: FReLUConfig | None = None, prefix: str =
 
 #: Forward tolerances per dtype (unit-scale inputs and weights). Reduced
 #: precisions accumulate k*k products and a BatchNorm in their own precision.
-TOLERANCES: dict[str, Tolerance] = {
+_FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-12, rtol=1e-11),
     "float32": Tolerance(atol=2e-5, rtol=2e-5),
     "float16": Tolerance(atol=1.5e-2, rtol=1e-2),
@@ -172,7 +173,7 @@ TOLERANCES: dict[str, Tolerance] = {
 }
 
 #: Gradient tolerances (cotangents of unit scale).
-GRAD_TOLERANCES: dict[str, Tolerance] = {
+_GRADIENT: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-11, rtol=1e-10),
     "float32": Tolerance(atol=5e-5, rtol=5e-5),
     "float16": Tolerance(atol=5e-2, rtol=2e-2),
@@ -180,16 +181,13 @@ GRAD_TOLERANCES: dict[str, Tolerance] = {
 }
 
 #: Networks: outputs after many layers (float32 within a few 1e-5 of unit-scale logits).
-NET_TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(atol=1e-10, rtol=1e-9),
-    "float32": Tolerance(atol=2e-4, rtol=2e-4),
-}
-
 #: Central differences of the float64 reference (directional derivative).
-FD_TOLERANCE = Tolerance(atol=1e-7, rtol=1e-6)
+_FINITE_DIFFERENCE = Tolerance(atol=1e-7, rtol=1e-6)
 
-#: ONNX (float32 only: onnxruntime's CPU provider has no float64 Conv).
-ONNX_TOLERANCE = Tolerance(atol=3e-4, rtol=3e-4)
+
+#: Every tolerance conformance applies to this method (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD, gradient=_GRADIENT, finite_difference=_FINITE_DIFFERENCE)
+
 
 #: The public names each layer must export for this method (checked by conformance).
 EXPORTS: dict[str, tuple[str, ...]] = {
@@ -202,6 +200,5 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "export": ("export_torch", "export_tf", "onnx_model_torch", "onnx_model_tf"),
 }
 
-__all__ = ["DTYPES", "EXPORTS", "FD_TOLERANCE", "GRAD_TOLERANCES", "NET_TOLERANCES", "OFFICIAL_CODE", "ONNX_TOLERANCE",
-           "PAPER", "TOLERANCES", "VARIANTS", "FReLUConfig", "check_channels", "check_dtype", "check_input",
-           "check_kernel_size", "conv_names", "param_shapes"]
+__all__ = ["DTYPES", "EXPORTS", "OFFICIAL_CODE", "PAPER", "TOLERANCES", "VARIANTS", "FReLUConfig", "check_channels",
+           "check_dtype", "check_input", "check_kernel_size", "conv_names", "param_shapes"]

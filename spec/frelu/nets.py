@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 from .. import batchnorm as bn
 from ..config import Config, param, require
+from ..contracts import Tolerances
+from ..tolerance import Tolerance
 from . import act
 
 BLOCKS = ("bottleneck", "basic")
@@ -347,5 +349,18 @@ PRESETS = {
     "shufflenetv2-0.5x": ShuffleNetV2FReLUConfig.x0_5,
 }
 
-__all__ = ["PRESETS", "ResNetFReLUConfig", "ShuffleNetV2FReLUConfig", "bn_pairs", "param_shapes", "resnet_blocks",
-           "shufflenet_blocks"]
+#: Networks: outputs after many layers (float32 within a few 1e-5 of unit-scale logits).
+_FORWARD: dict[str, Tolerance] = {
+    "float64": Tolerance(atol=1e-10, rtol=1e-9),
+    "float32": Tolerance(atol=2e-4, rtol=2e-4),
+}
+
+#: ONNX (float32 only: onnxruntime's CPU provider has no float64 Conv).
+_ONNX = Tolerance(atol=3e-4, rtol=3e-4)
+
+#: Every tolerance conformance applies to the networks (:class:`tenfold.spec.contracts.Tolerances`).
+TOLERANCES = Tolerances(forward=_FORWARD, gradient=_FORWARD, finite_difference=act.TOLERANCES.finite_difference,
+                        onnx={"float32": _ONNX})
+
+__all__ = ["PRESETS", "TOLERANCES", "ResNetFReLUConfig", "ShuffleNetV2FReLUConfig", "bn_pairs", "param_shapes",
+           "resnet_blocks", "shufflenet_blocks"]
