@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import traceback
 from collections.abc import Iterable
 from types import ModuleType
@@ -58,13 +59,52 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
     return checks
 
 
+#: Parameters that are a framework's own business and never compared across layers.
+FRAMEWORK_PARAMS = frozenset({"self", "args", "kwargs", "dtype", "device", "name"})
+
+
+def signature_of(obj: object) -> tuple[tuple[str, str], ...] | None:
+    """``(name, kind)`` of each parameter of a function or a class's constructor (framework ones dropped)."""
+    try:
+        sig = inspect.signature(obj.__init__ if inspect.isclass(obj) else obj)
+    except (TypeError, ValueError):
+        return None
+    return tuple((p.name, p.kind.name) for p in sig.parameters.values() if p.name not in FRAMEWORK_PARAMS)
+
+
+def signature_mismatches(method: str, layer: str) -> list[str]:
+    """Names ``layer`` exports whose signature differs from another layer's export of the same name.
+
+    A difference is allowed only where the spec's ``API_DIFFERENCES`` names it with a reason
+    (a framework idiom such as an optimizer's constructor).
+    """
+    method_spec = spec.get(method)
+    exports, allowed = method_spec.EXPORTS, getattr(method_spec, "API_DIFFERENCES", {})
+    mine = importlib.import_module(f"tenfold.{layer}.{method}")
+    out = []
+    for other in ("numpy_ref", "torch_backend", "tf_backend"):
+        if other == layer or other not in exports:
+            continue
+        theirs = importlib.import_module(f"tenfold.{other}.{method}")
+        for name in sorted(set(exports.get(layer, ())) & set(exports[other])):
+            if name in allowed or not hasattr(mine, name) or not hasattr(theirs, name):
+                continue
+            a, b = signature_of(getattr(mine, name)), signature_of(getattr(theirs, name))
+            if a != b:
+                out.append(f"{name}{tuple(p for p, _ in a or ())} != {other}.{name}{tuple(p for p, _ in b or ())}")
+    return out
+
+
 def _api_result(check: Check) -> Result:
     layer = backends.BACKENDS[check.backend][0]
     wanted = spec.get(check.method).EXPORTS.get(layer, ())
     module = importlib.import_module(f"tenfold.{layer}.{check.method}")
     missing = [name for name in wanted if not hasattr(module, name)]
-    detail = f"tenfold.{layer}.{check.method} lacks {missing}" if missing else ""
-    return _result(check, 0.0 if not missing else float("inf"), 0.0, 0.0, 0.0, not missing, detail)
+    problems = [f"tenfold.{layer}.{check.method} lacks {missing}"] if missing else []
+    if layer != "export":
+        problems += signature_mismatches(check.method, layer)
+    detail = "; ".join(problems)
+    return _result(check, 0.0 if not problems else float("inf"), 0.0, 0.0, 0.0, not problems, detail)
 
 
 def _result(check: Check, abs_err: float, rel_err: float, atol: float, rtol: float, passed: bool,

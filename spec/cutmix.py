@@ -423,5 +423,12 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "tf_backend": ("cutmix_apply", "CutMix", "soft_target_cross_entropy", "sample_tf"),
 }
 
-__all__ = ["EXPORTS", "GRANULARITIES", "PAIRINGS", "TOLERANCES", "CutMixConfig", "CutMixPlan",
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "CutMix": "the PyTorch transform can mix in place (inplace=True) on its own batch; TF tensors are immutable",
+    "cutmix_apply": "PyTorch only: inplace and a pairing hint for its fast paths; TF tensors are immutable",
+    "soft_target_cross_entropy": "numpy_ref returns the per-sample losses (the oracle); backends add reduction",
+}
+
+__all__ = ["API_DIFFERENCES", "EXPORTS", "GRANULARITIES", "PAIRINGS", "TOLERANCES", "CutMixConfig", "CutMixPlan",
            "box_from_centre", "check_images", "check_labels", "partner_indices", "sample"]

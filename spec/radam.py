@@ -256,3 +256,9 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "torch_backend": ("RAdam",),
     "tf_backend": ("RAdam",),
 }
+
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "RAdam": "each optimizer follows its framework's constructor idiom: torch.optim (params, lr, betas, eps, "
+             "weight_decay), Keras (learning_rate, beta_1, beta_2, epsilon, ...); both accept config=RAdamConfig",
+}

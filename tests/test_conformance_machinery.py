@@ -89,3 +89,17 @@ def test_cli_exit_code_one_on_failure(monkeypatch, capsys):
     monkeypatch.setattr(mish_cases, "SUITES", (broken,))
     assert main(["conformance", "--method", "mish", "--backend", "numpy", "--mode", "eager"]) == 1
     assert "reproduce: tenfold conformance --method mish" in capsys.readouterr().out
+
+
+def test_api_parity_compares_signatures_not_only_names(monkeypatch):
+    """A backend export whose parameters differ from the other layers' fails the api row."""
+    from tenfold.conformance import runner
+    from tenfold.spec import mish as mish_spec
+
+    assert runner.signature_mismatches("mish", "torch_backend") == []
+    import tenfold.torch_backend.mish as torch_mish
+
+    monkeypatch.setattr(torch_mish, "mish", lambda x, scale=1.0: x)
+    assert any(m.startswith("mish(") for m in runner.signature_mismatches("mish", "torch_backend"))
+    monkeypatch.setattr(mish_spec, "API_DIFFERENCES", {"mish": "documented"}, raising=False)
+    assert runner.signature_mismatches("mish", "torch_backend") == []

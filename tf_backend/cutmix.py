@@ -215,14 +215,18 @@ class CutMix(keras.layers.Layer):
         num_classes: K.
         alpha, prob, correct_lam, pairing, granularity: See
             :class:`~tenfold.spec.cutmix.CutMixConfig` (defaults: the official recipe).
+        config: A whole :class:`~tenfold.spec.cutmix.CutMixConfig` instead (a preset); overrides the above.
         seed: Seed of the generator (non-deterministic when None).
+        target_dtype: dtype of the targets (default float32 for class indices, else the labels' dtype).
     """
 
     def __init__(self, num_classes: int, alpha: float = 1.0, prob: float = 1.0, correct_lam: bool = True,
-                 pairing: str = "randperm", granularity: str = "batch", seed: int | None = None, **kwargs) -> None:
+                 pairing: str = "randperm", granularity: str = "batch", *, config: spec.CutMixConfig | None = None,
+                 seed: int | None = None, target_dtype: tf.DType | str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = spec.CutMixConfig(alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing,
-                                        granularity=granularity)
+        self.config = config if config is not None else spec.CutMixConfig(
+            alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
+        self.target_dtype = None if target_dtype is None else tf.as_dtype(target_dtype)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
         self.seed = seed
         self._rng = tf.random.Generator.from_seed(seed) if seed is not None else \
@@ -246,10 +250,10 @@ class CutMix(keras.layers.Layer):
         if training:
             dyn = tf.shape(x)
             plan = sample_tf(self._rng.make_seeds(1)[:, 0], dyn[0], dyn[1], dyn[2], self.config)
-            mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes)
+            mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes, target_dtype=self.target_dtype)
         else:
             mixed = x
-            targets = _soft_labels("CutMix", labels, x.shape[0], self.num_classes, None)
+            targets = _soft_labels("CutMix", labels, x.shape[0], self.num_classes, self.target_dtype)
         if as_dict:
             return {**inputs, "images": mixed, "labels": targets}
         return mixed, targets
@@ -257,7 +261,8 @@ class CutMix(keras.layers.Layer):
     def get_config(self) -> dict:
         c = self.config
         return {**super().get_config(), "num_classes": self.num_classes, "alpha": c.alpha, "prob": c.prob,
-                "correct_lam": c.correct_lam, "pairing": c.pairing, "granularity": c.granularity, "seed": self.seed}
+                "correct_lam": c.correct_lam, "pairing": c.pairing, "granularity": c.granularity, "seed": self.seed,
+                "target_dtype": None if self.target_dtype is None else self.target_dtype.name}
 
     def compute_output_shape(self, input_shape):
         return input_shape

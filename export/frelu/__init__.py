@@ -125,10 +125,10 @@ def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset:
     """
     from tenfold.tf_backend.frelu import nets as tfb
 
-    shape = _check_shape("onnx_model_tf", input_shape, model.net_config)
+    shape = _check_shape("onnx_model_tf", input_shape, model.config)
     if not 13 <= opset <= TF_OPSET:
         raise ExportError(expected("onnx_model_tf", f"opset in [13, {TF_OPSET}] (tf2onnx 1.17)", opset))
-    params, config = _folded(tfb.get_params(model), model.net_config, fold)
+    params, config = _folded(tfb.get_params(model), model.config, fold)
     export = tfb.load_params(tfb.build(config, "float32"), params)
     x = np.zeros(shape, np.float32)
     return tf_onnx.export_tf(export, path, x, opset, _metadata(config, shape, "tf"), INPUT_NAME, OUTPUT_NAME)

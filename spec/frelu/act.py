@@ -200,5 +200,10 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "export": ("export_torch", "export_tf", "onnx_model_torch", "onnx_model_tf"),
 }
 
-__all__ = ["DTYPES", "EXPORTS", "OFFICIAL_CODE", "PAPER", "TOLERANCES", "VARIANTS", "FReLUConfig", "check_channels",
-           "check_dtype", "check_input", "check_kernel_size", "conv_names", "param_shapes"]
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "fold_batchnorm": "numpy_ref folds a params dict and returns (params, config); backends fold a model",
+}
+
+__all__ = ["API_DIFFERENCES", "DTYPES", "EXPORTS", "OFFICIAL_CODE", "PAPER", "TOLERANCES", "VARIANTS", "FReLUConfig",
+           "check_channels", "check_dtype", "check_input", "check_kernel_size", "conv_names", "param_shapes"]

@@ -51,7 +51,7 @@ class FReLU(keras.layers.Layer):
         ShapeError / DTypeError: In ``call``, on a non-4-D, mis-channelled or non-float input.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 3, variant: str = "full", bias: bool | None = None,
+    def __init__(self, channels: int, kernel_size: int = 3, *, variant: str = "full", bias: bool | None = None,
                  eps: float = 1e-5, momentum: float = 0.1, folded: bool = False, **kwargs):
         super().__init__(**kwargs)
         spec.check_channels("FReLU.channels", channels)
@@ -63,8 +63,8 @@ class FReLU(keras.layers.Layer):
         for conv, norm, (kh, kw) in spec.conv_names(self.config):
             setattr(self, conv, Conv(channels, channels, (kh, kw), 1, self.config.bias or folded, depthwise=True,
                                      dtype=self.dtype_policy, name=conv))
-            setattr(self, norm, None if folded else BatchNorm(channels, eps, momentum, dtype=self.dtype_policy,
-                                                              name=norm))
+            setattr(self, norm, None if folded else BatchNorm(channels, self.config.batchnorm,
+                                                              dtype=self.dtype_policy, name=norm))
             self.branch_names.append((conv, norm))
         self.built = True
 

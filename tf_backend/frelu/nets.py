@@ -32,8 +32,7 @@ class ConvBN(keras.layers.Layer):
     def __init__(self, c_in, c_out, k, stride, bias, config, depthwise=False, **kwargs):
         super().__init__(**kwargs)
         self.conv = Conv(c_in, c_out, k, stride, bias or config.folded, depthwise, dtype=self.dtype_policy)
-        self.bn = None if config.folded else BatchNorm(c_out, config.bn_eps, config.bn_momentum,
-                                                       dtype=self.dtype_policy)
+        self.bn = None if config.folded else BatchNorm(c_out, config.batchnorm, dtype=self.dtype_policy)
 
     def call(self, x, training=None):
         x = self.conv(x)
@@ -115,7 +114,7 @@ class FReLUResNet(keras.Model):
 
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.net_config = config = config or spec.ResNetFReLUConfig()
+        self.config = config = config or spec.ResNetFReLUConfig()
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
         self.stem = ConvBN(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                             dtype=self.dtype_policy)
@@ -124,9 +123,9 @@ class FReLUResNet(keras.Model):
         self.fc = Conv(config.out_features, config.num_classes, 1, 1, True, dtype=self.dtype_policy)
 
     def call(self, inputs, training=None):
-        x = check_input("FReLUResNet", inputs, self.net_config.in_channels)
+        x = check_input("FReLUResNet", inputs, self.config.in_channels)
         x = tf.nn.relu(self.stem(x, training=training))
-        if self.net_config.stem == "imagenet":
+        if self.config.stem == "imagenet":
             x = _max_pool_3x3_s2(x)  # (N, H/4, W/4, 64)
         for block in self.blocks:
             x = block(x, training=training)
@@ -136,7 +135,7 @@ class FReLUResNet(keras.Model):
 
     def canonical(self) -> dict:
         out = _conv_bn_vars(self.stem, "conv1", "bn1")
-        for b, layer in zip(spec.resnet_blocks(self.net_config), self.blocks, strict=True):
+        for b, layer in zip(spec.resnet_blocks(self.config), self.blocks, strict=True):
             out.update(_sub(b.name, layer.canonical()))
         out["fc.weight"], out["fc.bias"] = (self.fc.kernel, "fc"), (self.fc.bias, "vec")
         return out
@@ -188,7 +187,7 @@ class ShuffleNetV2FReLU(keras.Model):
 
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.net_config = config = config or spec.ShuffleNetV2FReLUConfig()
+        self.config = config = config or spec.ShuffleNetV2FReLUConfig()
         ch, p = config.stage_out_channels, self.dtype_policy
         self.first_conv = ConvBN(config.in_channels, ch[0], 3, 2, False, config, dtype=p)
         self.first_act = _act(True, ch[0], config, p)
@@ -198,7 +197,7 @@ class ShuffleNetV2FReLU(keras.Model):
         self.classifier = Conv(ch[-1], config.num_classes, 1, 1, False, dtype=p)
 
     def call(self, inputs, training=None):
-        x = check_input("ShuffleNetV2FReLU", inputs, self.net_config.in_channels)
+        x = check_input("ShuffleNetV2FReLU", inputs, self.config.in_channels)
         x = self.first_act(self.first_conv(x, training=training), training=training)
         x = _max_pool_3x3_s2(x)  # (N, H/4, W/4, 24)
         for block in self.blocks:
@@ -210,7 +209,7 @@ class ShuffleNetV2FReLU(keras.Model):
     def canonical(self) -> dict:
         out = {**_conv_bn_vars(self.first_conv, "first_conv.0", "first_conv.1"),
                **_sub("first_conv.2", self.first_act.canonical())}
-        for b, layer in zip(spec.shufflenet_blocks(self.net_config), self.blocks, strict=True):
+        for b, layer in zip(spec.shufflenet_blocks(self.config), self.blocks, strict=True):
             out.update(_sub(b.name, layer.canonical()))
         out.update({**_conv_bn_vars(self.conv_last, "conv_last.0", "conv_last.1"),
                     **_sub("conv_last.2", self.last_act.canonical())})
@@ -261,7 +260,7 @@ def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> ker
 def fold_batchnorm(model: keras.Model) -> keras.Model:
     """A new Keras network with every BatchNorm folded into its convolution (inference only)."""
     params = {k: v.astype(np.float64) for k, v in get_params(model).items()}
-    folded_params, folded_config = ref_nets.fold_batchnorm(params, model.net_config)
+    folded_params, folded_config = ref_nets.fold_batchnorm(params, model.config)
     return load_params(build(folded_config, dtype=model.dtype_policy.name), folded_params)
 
 

@@ -40,14 +40,15 @@ class BatchNorm(keras.layers.Layer):
 
     Args:
         channels: Number of channels ``C``.
-        eps, momentum: Epsilon and momentum (spec convention: ``running = (1 - m) running + m batch``).
+        config: Epsilon and momentum (spec convention: ``running = (1 - m) running + m batch``;
+            default :class:`tenfold.spec.batchnorm.BatchNormConfig`), as the PyTorch ``BatchNorm2d``.
 
     Weights: ``weight`` (gamma), ``bias`` (beta), ``running_mean``, ``running_var`` (non-trainable).
     """
 
-    def __init__(self, channels: int, eps: float = 1e-5, momentum: float = 0.1, **kwargs):
+    def __init__(self, channels: int, config: spec.BatchNormConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = spec.BatchNormConfig(eps, momentum)
+        self.config = config or spec.BatchNormConfig()
         self.channels = channels
         self.weight = self.add_weight(shape=(channels,), initializer="ones", name="weight")
         self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
@@ -82,6 +83,12 @@ class BatchNorm(keras.layers.Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "channels": self.channels, "eps": self.config.eps,
                 "momentum": self.config.momentum}
+
+    @classmethod
+    def from_config(cls, config: dict) -> BatchNorm:
+        config = dict(config)
+        bn = spec.BatchNormConfig(config.pop("eps"), config.pop("momentum"))
+        return cls(config.pop("channels"), bn, **config)
 
 
 def layer_norm(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, eps: float) -> tf.Tensor:
