@@ -71,8 +71,8 @@ class FReLU(keras.layers.Layer):
     @classmethod
     def from_spec(cls, channels: int, config: spec.FReLUConfig, folded: bool = False, **kwargs) -> FReLU:
         """Build from a :class:`tenfold.spec.frelu.FReLUConfig` (variant, kernel, bias, BatchNorm)."""
-        return cls(channels, config.kernel_size, config.variant, config.bias, config.bn_eps, config.bn_momentum,
-                   folded, **kwargs)
+        return cls(channels, config.kernel_size, variant=config.variant, bias=config.bias, eps=config.bn_eps,
+                   momentum=config.bn_momentum, folded=folded, **kwargs)
 
     def build(self, input_shape=None) -> None:
         self.built = True
