@@ -23,7 +23,7 @@ from .case import Case, Comparison, Suite
 METHOD = "cutmix"
 _GRID = tuple(f"{g}-{p}" for g in spec.GRANULARITIES for p in spec.PAIRINGS)
 CASES = (*_GRID, "border-top-left", "border-bottom-right", "border-each-side", "full-box", "empty-box",
-         "batch1-batch", "batch1-elem", "odd-flip", "partial-elem", "skipped", "soft-labels", "paper-lam")
+         "batch1-batch", "batch1-elem", "odd-flip", "partial-elem", "skipped", "soft-labels", "paper-lam", "custom")
 NUM_CLASSES = 7
 _KEYS = ("lam", "boxes", "partner", "applied", "lam_sampled", "centres")
 
@@ -72,6 +72,9 @@ def _plan(name: str, rng: np.random.Generator, b: int, h: int, w: int) -> spec.C
         return spec.sample(rng, b, h, w, spec.CutMixConfig(granularity="elem", pairing="roll"))
     if name == "paper-lam":
         return spec.sample(rng, b, h, w, spec.CutMixConfig.paper())
+    if name == "custom":  # every option away from its default
+        return spec.sample(rng, b, h, w, spec.CutMixConfig(alpha=0.4, prob=0.8, correct_lam=False, pairing="flip",
+                                                           granularity="elem"))
     raise KeyError(name)
 
 

@@ -43,13 +43,13 @@ from .dtypes import round_to
 METHOD = "radam"
 STEPS = 60
 PRESET_CASES = tuple(f"{p}{w}" for p in spec.RAdamConfig.PRESETS for w in ("", "-wd"))
-CASES = (*PRESET_CASES, "torch-dwd")
+CASES = (*PRESET_CASES, "torch-dwd", "custom")
 TORCH_CASES = ("torch", "torch-wd", "torch-dwd")
 DTYPES = ("float32", "float64")
 #: TensorFlow steps are slow in eager mode, so each preset runs once with and once
 #: without weight decay across the two modes rather than in both.
 TF_EAGER_CASES = tuple(c for c in PRESET_CASES if c.endswith("-wd"))
-TF_GRAPH_CASES = tuple(c for c in PRESET_CASES if not c.endswith("-wd"))
+TF_GRAPH_CASES = (*(c for c in PRESET_CASES if not c.endswith("-wd")), "custom")
 EXACT = Tolerance(atol=0.0, rtol=0.0)
 
 #: name -> (shape, gradient scale, group). Group 0 has lr 1e-2, group 1 lr 3e-3.
@@ -65,6 +65,10 @@ RESUME_AT = (4, 23)  # one stop in the early phase, one well past the switch
 
 def config_of(case: str) -> spec.RAdamConfig:
     """The config of a case (group 0's learning rate)."""
+    if case == "custom":  # every option away from the official default
+        return spec.RAdamConfig(lr=GROUP_LRS[0], betas=(0.8, 0.99), eps=1e-6, weight_decay=0.03,
+                                weight_decay_mode="coupled", threshold=4.5, threshold_inclusive=False, early="sgd",
+                                eps_mode="corrected")
     preset = case.split("-")[0]
     config = spec.RAdamConfig.preset(preset).replace(lr=GROUP_LRS[0])
     if case.endswith("-wd"):

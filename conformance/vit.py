@@ -38,6 +38,10 @@ CONFIGS: dict[str, tuple[spec.ViTConfig, int]] = {
     "batch1": (_TINY.replace(gelu="exact"), 1),
     "posemb-official": (_TINY.replace(patch_size=4, num_layers=1), 3),
     "posemb-timm": (_TINY.replace(patch_size=4, num_layers=1, classifier="gap"), 3),
+    # every option away from its default (dropout is inference-irrelevant; eps and GELU are the sensitive ones)
+    "custom": (_TINY.replace(image_size=12, patch_size=4, num_heads=4, num_layers=1, num_classes=4,
+                             classifier="gap", representation_size=5, layer_norm_eps=1e-3, gelu="exact",
+                             dropout_rate=0.1, attention_dropout_rate=0.1), 2),
     "grad-token": (spec.ViTConfig.tiny(image_size=8, patch_size=4, hidden_size=8, mlp_dim=16, num_layers=1,
                                        num_classes=3), 2),
     "grad-gap": (spec.ViTConfig.tiny(image_size=8, patch_size=4, hidden_size=8, mlp_dim=16, num_layers=1,

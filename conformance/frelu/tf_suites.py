@@ -14,6 +14,7 @@ from ..dtypes import round_to, storage_dtype
 from .cases import (
     ACT_CASES,
     BN_CASES,
+    bn_config,
     NET_CASES,
     NET_STEPS,
     STEPS,
@@ -39,7 +40,7 @@ def _tf_layer(case: Case, dtype: str):
         config, shape, _ = ACT_CASES[case.name]
         layer = tfb.FReLU.from_spec(shape[1], config, dtype=dtype)
         return tfb.load_params(layer, case_params(case, dtype))
-    layer = tfb.BatchNorm(BN_CASES[case.name][0][1], dtype=dtype)
+    layer = tfb.BatchNorm(BN_CASES[case.name][0][1], bn_config(case), dtype=dtype)
     for k, v in case_params(case, dtype).items():
         getattr(layer, k).assign(v.astype(storage_dtype(dtype)))
     return layer
@@ -74,7 +75,7 @@ def _tf_eval(graph: bool):
             return [Comparison("y", y, ref.frelu(x, case_params(case, dtype), ACT_CASES[case.name][0]),
                                spec.TOLERANCES.forward[dtype])]
         expected = ref_bn.batch_norm_params(x, case_params(case, dtype), "", training=False,
-                                            config=bn_spec.BatchNormConfig())
+                                            config=bn_config(case))
         return [Comparison("y", y, expected, bn_spec.TOLERANCES.forward[dtype])]
     return run
 

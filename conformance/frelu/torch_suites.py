@@ -14,6 +14,7 @@ from ..dtypes import round_to
 from .cases import (
     ACT_CASES,
     BN_CASES,
+    bn_config,
     NET_CASES,
     NET_STEPS,
     STEPS,
@@ -40,7 +41,7 @@ def _torch_layer(case: Case, dtype: str):
         config, shape, _ = ACT_CASES[case.name]
         layer = tb.FReLU.from_spec(shape[1], config, dtype=_torch_dtype(dtype))
     else:
-        layer = tb.BatchNorm2d(BN_CASES[case.name][0][1], dtype=_torch_dtype(dtype))
+        layer = tb.BatchNorm2d(BN_CASES[case.name][0][1], bn_config(case), dtype=_torch_dtype(dtype))
     return tb.load_params(layer, case_params(case, dtype))
 
 
@@ -62,7 +63,7 @@ def _torch_eval(case: Case, dtype: str) -> list[Comparison]:
         expected = ref.frelu(x, case_params(case, dtype), ACT_CASES[case.name][0])
         return [Comparison("y", y, expected, spec.TOLERANCES.forward[dtype])]
     expected = ref_bn.batch_norm_params(x, case_params(case, dtype), "", training=False,
-                                        config=bn_spec.BatchNormConfig())
+                                        config=bn_config(case))
     return [Comparison("y", y, expected, bn_spec.TOLERANCES.forward[dtype])]
 
 
