@@ -14,10 +14,10 @@ from ..dtypes import round_to, storage_dtype
 from .cases import (
     ACT_CASES,
     BN_CASES,
-    bn_config,
     NET_CASES,
     NET_STEPS,
     STEPS,
+    bn_config,
     case_params,
     case_x,
     fd_comparison,
