@@ -164,7 +164,6 @@ def _onnx(opset: int, form: str):
 
 
 SUITES: tuple[Suite, ...] = (
-    Suite("numpy", "eager", ("float16", "float32", "float64"), CASES, _forward(_numpy)),
     Suite("torch", "eager", ALL, CASES, _forward(_torch_forward)),
     Suite("torch", "grad", ALL, CASES, _grad(_torch_grad)),
     Suite("torch", "grad-fd", ("float64",), SMOOTH, _grad_fd(_torch_grad)),
@@ -176,4 +175,10 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "grad-vs-torch", ("float32", "float64"), CASES, _grad_cross, requires=("torch",)),
     Suite("onnx", "opset18-native", ("float32",), CASES, _forward(_onnx(18, "native"))),
     Suite("onnx", "opset17-decomposed", ("float32",), CASES, _forward(_onnx(17, "decomposed"))),
+)
+
+#: numpy_ref against itself (its own rounding in other dtypes, or another formulation such as folded
+#: BatchNorm): properties of the reference, run by tests/test_reference_properties.py, never a conformance row.
+REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
+    Suite("numpy", "eager", ("float16", "float32", "float64"), CASES, _forward(_numpy)),
 )

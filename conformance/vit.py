@@ -288,7 +288,6 @@ def _onnx(backend: str):
 
 F32_64 = ("float32", "float64")
 SUITES: tuple[Suite, ...] = (
-    Suite("numpy", "eager", ("float32",), FORWARD, _forward(_numpy)),
     Suite("torch", "eager", F32_64, FORWARD, _forward(_torch_eager)),
     Suite("torch", "autocast", ("bfloat16",), ("token-tanh", "gap-exact", "batch1"), _forward(_torch_eager)),
     Suite("torch", "grad-fd", ("float64",), GRAD, _grad_fd(_torch_grads)),
@@ -301,6 +300,12 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "load-timm", F32_64, LOAD, _loaded("tf", "timm")),
     Suite("onnx", "from-torch", ("float32",), ONNX, _onnx("torch"), requires=("torch",)),
     Suite("onnx", "from-tf", ("float32",), ONNX, _onnx("tf"), requires=("tf",)),
+)
+
+#: numpy_ref against itself (its own rounding in other dtypes, or another formulation such as folded
+#: BatchNorm): properties of the reference, run by tests/test_reference_properties.py, never a conformance row.
+REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
+    Suite("numpy", "eager", ("float32",), FORWARD, _forward(_numpy)),
 )
 
 __all__ = ["CASES", "CONFIGS", "METHOD", "SUITES", "Tolerance", "make_case"]

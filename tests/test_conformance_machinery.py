@@ -60,8 +60,8 @@ def test_failure_reports_reproduction_and_exceptions_become_failures():
 
 
 def test_plan_filters():
-    checks = runner.plan(["mish"], ["numpy"], ["float32"], ["eager"], ["grid"], seed=3)
-    assert [(c.backend, c.mode, c.dtype, c.case, c.seed) for c in checks] == [("numpy", "eager", "float32", "grid", 3)]
+    checks = runner.plan(["mish"], ["torch"], ["float32"], ["eager"], ["grid"], seed=3)
+    assert [(c.backend, c.mode, c.dtype, c.case, c.seed) for c in checks] == [("torch", "eager", "float32", "grid", 3)]
     api = runner.plan(["mish"], ["torch"], modes=["api"])
     assert len(api) == 1 and api[0].dtype == "-"
 
@@ -70,10 +70,10 @@ def test_cli_json_exit_codes(tmp_path, monkeypatch, capsys):
     from tenfold.cli import main
 
     out = tmp_path / "c.json"
-    assert main(["conformance", "--method", "mish", "--backend", "numpy", "--json", str(out)]) == 0
+    assert main(["conformance", "--method", "mish", "--backend", "torch", "--mode", "eager", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["summary"]["failed"] == 0 and data["summary"]["passed"] == len(data["results"]) > 0
-    assert "mish     numpy   float64" in capsys.readouterr().out
+    assert "mish     torch   float64" in capsys.readouterr().out
     monkeypatch.setattr(backends, "available", lambda b: b != "tf")
     assert main(["conformance", "--method", "mish", "--backend", "tf"]) == 2
     assert "not installed" in capsys.readouterr().err

@@ -102,8 +102,6 @@ SMOOTH = ("act-random", "act-batch1", "act-light")
 
 
 SUITES: tuple[Suite, ...] = (
-    Suite("numpy", "eager", ("float32",), ACT, _numpy_act),
-    Suite("numpy", "folded", ("float64",), NETS, _numpy_fold),
     Suite("torch", "eval", ALL, (*ACT, *BN), _torch_eval),
     Suite("torch", "train", ALL, (*ACT, *BN), _torch_train),
     Suite("torch", "grad", ALL, ACT, _torch_grad),
@@ -126,4 +124,11 @@ SUITES: tuple[Suite, ...] = (
     Suite("onnx", "from-torch", ("float32",), ("net-resnet50", "net-shufflenet"), _onnx("torch"),
           requires=("torch",)),
     Suite("onnx", "from-tf", ("float32",), ("net-cifar", "net-shufflenet"), _onnx("tf"), requires=("tf",)),
+)
+
+#: numpy_ref against itself (its own rounding in other dtypes, or another formulation such as folded
+#: BatchNorm): properties of the reference, run by tests/test_reference_properties.py, never a conformance row.
+REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
+    Suite("numpy", "eager", ("float32",), ACT, _numpy_act),
+    Suite("numpy", "folded", ("float64",), NETS, _numpy_fold),
 )
