@@ -21,9 +21,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the case generator (default 0)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="print only the summary and failures")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="instead: flip each documented convention in the reference and show that the suite "
+                             "then fails (exit 1 if a convention is not guarded)")
+
+
+def _run_sensitivity(args: argparse.Namespace) -> int:
+    from . import sensitivity
+
+    rows = [sensitivity.run_flipped(c, args.seed) for c in sensitivity.CONVENTIONS
+            if not args.method or c.method in args.method]
+    print(sensitivity.format_table(rows))
+    for s in rows:
+        if s.guarded:
+            print(f"  {s.convention.id}: e.g. {s.example}  (fails with the flip, passes without)")
+    return 0 if all(s.guarded for s in rows) else 1
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "sensitivity", False):
+        return _run_sensitivity(args)
     if args.backend:
         try:
             for b in args.backend:

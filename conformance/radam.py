@@ -1,6 +1,9 @@
 """Conformance of RAdam (see :mod:`tenfold.spec.radam`): whole trajectories against ``numpy_ref``.
 
-Every case is a preset (``official``, ``paper``, ``torch``, ``tfa``), with
+Cases ``custom`` (every option off its official default) and ``tie`` (a
+threshold equal to rho_6, so that only the inclusiveness decides step 6; PyTorch
+only: Keras computes rho_t in-graph by another float64 formula) join the presets.
+Every preset case (``official``, ``paper``, ``torch``, ``tfa``) comes with
 or without weight decay, run for :data:`STEPS` steps on four random tensors
 in two parameter groups with different learning rates. One tensor gets
 gradients of scale 1e-7, where the epsilon placement decides the step, and
@@ -43,7 +46,7 @@ from .dtypes import round_to
 METHOD = "radam"
 STEPS = 60
 PRESET_CASES = tuple(f"{p}{w}" for p in spec.RAdamConfig.PRESETS for w in ("", "-wd"))
-CASES = (*PRESET_CASES, "torch-dwd", "custom")
+CASES = (*PRESET_CASES, "torch-dwd", "custom", "tie")
 TORCH_CASES = ("torch", "torch-wd", "torch-dwd")
 DTYPES = ("float32", "float64")
 #: TensorFlow steps are slow in eager mode, so each preset runs once with and once
@@ -65,6 +68,8 @@ RESUME_AT = (4, 23)  # one stop in the early phase, one well past the switch
 
 def config_of(case: str) -> spec.RAdamConfig:
     """The config of a case (group 0's learning rate)."""
+    if case == "tie":  # rho_t equals the threshold exactly at step 6: only inclusiveness decides that step
+        return spec.RAdamConfig.official().replace(lr=GROUP_LRS[0], threshold=spec.rho(6, 0.999)[1])
     if case == "custom":  # every option away from the official default
         return spec.RAdamConfig(lr=GROUP_LRS[0], betas=(0.8, 0.99), eps=1e-6, weight_decay=0.03,
                                 weight_decay_mode="coupled", threshold=4.5, threshold_inclusive=False, early="sgd",

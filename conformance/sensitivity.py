@@ -1,0 +1,197 @@
+"""Sensitivity checks: flipping a documented convention in the reference must make the suite fail.
+
+A conformance suite that still passes when the reference uses another
+LayerNorm epsilon, the other GELU form, Keras' BatchNorm momentum or RAdam's
+other threshold proves nothing about that convention. For every convention a
+spec documents, :data:`CONVENTIONS` holds a *flip*: a context manager that
+changes numpy_ref alone (never a backend) to the plausible wrong choice, and
+the checks that must notice. :func:`run_flipped` runs those checks under the
+flip; the convention is *guarded* when at least one of them fails, and the
+report gives the worst error over tolerance that the flip caused.
+
+Run from the command line with ``tenfold conformance --sensitivity`` or from
+pytest (tests/test_conformance_sensitivity.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import runner
+from .case import Result
+
+
+@contextlib.contextmanager
+def _wrapped(module: str, name: str, make: Callable[[Callable], Callable]) -> Iterator[None]:
+    """Replace ``module.name`` by ``make(original)`` for the duration of the block."""
+    mod = importlib.import_module(module)
+    original = getattr(mod, name)
+    setattr(mod, name, make(original))
+    try:
+        yield
+    finally:
+        setattr(mod, name, original)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One documented convention, the wrong choice a port could make, and the checks that must notice.
+
+    Attributes:
+        method: Method id.
+        name: Short name (``"layer_norm_eps"``).
+        right: The convention as the spec states it.
+        wrong: The flipped choice the reference is run with.
+        flip: Zero-argument callable returning the context manager that flips numpy_ref.
+        backends, modes, dtypes, cases: Filters of :func:`tenfold.conformance.runner.plan`
+            (None: all) selecting the checks to rerun.
+    """
+
+    method: str
+    name: str
+    right: str
+    wrong: str
+    flip: Callable[[], contextlib.AbstractContextManager]
+    backends: tuple[str, ...] | None = ("torch",)
+    modes: tuple[str, ...] | None = None
+    dtypes: tuple[str, ...] | None = ("float32", "float64")
+    cases: tuple[str, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}.{self.name}"
+
+
+def _vit_eps() -> contextlib.AbstractContextManager:
+    return _wrapped("tenfold.numpy_ref.vit", "layer_norm",
+                    lambda f: lambda x, scale, bias, eps: f(x, scale, bias, 1e-5 if eps != 1e-5 else 1e-6))
+
+
+def _vit_gelu() -> contextlib.AbstractContextManager:
+    return _wrapped("tenfold.numpy_ref.vit", "gelu", lambda f: lambda x, form="tanh": f(
+        x, "exact" if form == "tanh" else "tanh"))
+
+
+def _bn(change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    def flip() -> contextlib.AbstractContextManager:
+        def make(f):
+            def batch_norm(*args, config=None, **kwargs):
+                from tenfold.spec.batchnorm import BatchNormConfig
+
+                return f(*args, config=change(config or BatchNormConfig()), **kwargs)
+            return batch_norm
+        return _wrapped("tenfold.numpy_ref.layers.norm", "batch_norm", make)
+    return flip
+
+
+def _radam(change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    def flip() -> contextlib.AbstractContextManager:
+        return _wrapped("tenfold.numpy_ref.radam", "step",
+                        lambda f: lambda params, grads, state, config: f(params, grads, state, change(config)))
+    return flip
+
+
+def _cutmix_inclusive_box() -> contextlib.AbstractContextManager:
+    def make(f):
+        def apply(images, labels, plan, num_classes):
+            boxes = tuple((y1, min(y2 + 1, plan.height), x1, min(x2 + 1, plan.width)) if y2 > y1 else (y1, y2, x1, x2)
+                          for y1, y2, x1, x2 in plan.boxes)
+            return f(images, labels, dataclasses.replace(plan, boxes=boxes), num_classes)
+        return apply
+    return _wrapped("tenfold.numpy_ref.cutmix", "apply", make)
+
+
+def _cutmix_uncorrected_lam() -> contextlib.AbstractContextManager:
+    def make(f):
+        def apply(images, labels, plan, num_classes):
+            return f(images, labels, dataclasses.replace(plan, lam=plan.lam_sampled), num_classes)
+        return apply
+    return _wrapped("tenfold.numpy_ref.cutmix", "apply", make)
+
+
+def _mish_nan_at_minus_inf() -> contextlib.AbstractContextManager:
+    def make(f):
+        def mish(x):  # the official x * tanh(softplus(x)) gives -inf * 0 = NaN at -inf
+            y = f(x)
+            return np.where(np.asarray(x) == -np.inf, np.nan, y)
+        return mish
+    return _wrapped("tenfold.numpy_ref.mish", "mish", make)
+
+
+#: Every documented numeric convention of the landed methods, with its flip.
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention("vit", "layer_norm_eps", "LayerNorm eps 1e-6 (Flax)", "1e-5 (PyTorch's default)", _vit_eps,
+               modes=("eager",)),
+    Convention("vit", "gelu_form", "GELU tanh form (Flax default; exact where configured)", "the other form",
+               _vit_gelu, modes=("eager",)),
+    Convention("frelu", "bn_eps", "BatchNorm eps as configured (1e-5 official)", "Keras' 1e-3",
+               _bn(lambda c: c.replace(eps=1e-3 if c.eps != 1e-3 else 1e-5)), modes=("eval", "train")),
+    Convention("frelu", "bn_momentum", "momentum m weights the new batch (PyTorch)", "Keras' 1 - m",
+               _bn(lambda c: c.replace(momentum=1.0 - c.momentum)), modes=("train",)),
+    Convention("radam", "threshold", "rectify when rho_t >= 5 (official)", "rho_t >= 4 (the paper's)",
+               _radam(lambda c: c.replace(threshold=4.0 if c.threshold != 4.0 else 5.0)), modes=("forloop",)),
+    Convention("radam", "threshold_inclusive", "rho_t >= threshold (official)", "rho_t > threshold",
+               _radam(lambda c: c.replace(threshold_inclusive=not c.threshold_inclusive)), modes=("forloop",)),
+    Convention("cutmix", "box_end", "box rows y1:y2 and columns x1:x2 half-open (official bbx2 exclusive)",
+               "the end row and column included", _cutmix_inclusive_box, modes=("eager",),
+               dtypes=("uint8", "float32")),
+    Convention("cutmix", "correct_lam", "lambda recomputed from the clipped box (official)",
+               "lambda as sampled", _cutmix_uncorrected_lam, modes=("eager",), dtypes=("uint8", "float32")),
+    Convention("mish", "limit_at_minus_inf", "mish(-inf) = 0, the limit", "NaN (the official formula)",
+               _mish_nan_at_minus_inf, modes=("eager",)),
+)
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The outcome of one flipped convention."""
+
+    convention: Convention
+    checks: int
+    failed: int
+    worst_ratio: float  # worst error over tolerance among the checks (inf: a check raised)
+    example: str  # the first failing check's repro
+
+    @property
+    def guarded(self) -> bool:
+        return self.failed > 0
+
+
+def _ratio(r: Result) -> float:
+    """How far a failed check is past its tolerance: an element fails only when both its absolute error
+    exceeds atol and its relative error exceeds rtol, so the smaller of the two ratios is a lower bound."""
+    if not (np.isfinite(r.max_abs_err) and np.isfinite(r.atol)):
+        return float("inf")
+    ratios = [e / t if t > 0 else float("inf") for e, t in ((r.max_abs_err, r.atol), (r.max_rel_err, r.rtol))]
+    return min(ratios)
+
+
+def run_flipped(convention: Convention, seed: int = 0) -> Sensitivity:
+    """Run the convention's checks with the reference flipped; a guarded convention makes some fail."""
+    checks = runner.plan([convention.method], convention.backends, convention.dtypes, convention.modes,
+                         convention.cases, seed)
+    checks = [c for c in checks if c.mode != runner.API_MODE]
+    with convention.flip():
+        results = runner.run(checks)
+    failed = [r for r in results if not r.passed]
+    worst = max((_ratio(r) for r in failed), default=0.0)
+    return Sensitivity(convention, len(results), len(failed), worst, failed[0].repro if failed else "")
+
+
+def format_table(rows: list[Sensitivity]) -> str:
+    """One line per convention: guarded or not, how many checks failed, the worst error over tolerance."""
+    lines = [f"{'convention':<28} {'flipped to':<46} {'failed':>9}  {'worst err/tol':>13}  verdict"]
+    for s in rows:
+        c = s.convention
+        lines.append(f"{c.id:<28} {c.wrong[:46]:<46} {s.failed:>4}/{s.checks:<4}  {s.worst_ratio:>13.3g}  "
+                     f"{'guarded' if s.guarded else 'NOT GUARDED'}")
+    return "\n".join(lines)
+
+
+__all__ = ["CONVENTIONS", "Convention", "Sensitivity", "format_table", "run_flipped"]
