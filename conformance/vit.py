@@ -174,32 +174,55 @@ def _grad_fd(run_grads):
     return run
 
 
-def _torch_grads(config, params, x, w):
+def _torch_grads(config, params, x, w, dtype="float64"):
     import torch
 
     from tenfold.spec import vit_checkpoint as ckpt
 
-    model = _torch_model(config, params, "float64")
-    xt = torch.from_numpy(x).requires_grad_(True)
-    loss = (model(xt) * torch.from_numpy(w)).sum()
+    model = _torch_model(config, params, dtype)
+    t_dtype = getattr(torch, dtype)
+    xt = torch.from_numpy(x).to(t_dtype).requires_grad_(True)
+    loss = (model(xt) * torch.from_numpy(w).to(t_dtype)).sum()
     loss.backward()
     grads = {k: (v.grad if v.grad is not None else torch.zeros_like(v)).numpy()
              for k, v in model.named_parameters()}
-    return xt.grad.numpy(), ckpt.from_timm(grads, config, resize=None, where="torch grads")
+    grads = {k: np.asarray(v, np.float64) for k, v in grads.items()}
+    return xt.grad.double().numpy(), ckpt.from_timm(grads, config, resize=None, where="torch grads")
 
 
-def _tf_grads(config, params, x, w):
+def _tf_grads(config, params, x, w, dtype="float64"):
     import tensorflow as tf
 
-    model = _tf_model(config, params, "float64")
-    xt = tf.constant(x.transpose(0, 2, 3, 1))
+    model = _tf_model(config, params, dtype)
+    xt = tf.constant(x.transpose(0, 2, 3, 1).astype(dtype))
     names = list(model._param_vars)
     variables = [model._param_vars[n] for n in names]
     with tf.GradientTape() as tape:
         tape.watch(xt)
-        loss = tf.reduce_sum(model(xt) * tf.constant(w))
+        loss = tf.reduce_sum(model(xt) * tf.constant(w.astype(dtype)))
     gx, *gp = tape.gradient(loss, [xt, *variables])
-    return gx.numpy().transpose(0, 3, 1, 2), {n: np.asarray(g) for n, g in zip(names, gp, strict=True)}
+    return (gx.numpy().transpose(0, 3, 1, 2).astype(np.float64),
+            {n: np.asarray(g, np.float64) for n, g in zip(names, gp, strict=True)})
+
+
+def _grad_cross(case: Case, dtype: str) -> list[Comparison]:
+    """TensorFlow's gradients against PyTorch's, input and every parameter, in the same dtype.
+
+    Both backends sum over the batch and tokens, so each gradient is held to the dtype's absolute tolerance
+    plus its relative tolerance of the gradient's largest entry (sized per case, never by an element count;
+    the key bias, whose gradient is zero in exact arithmetic, meets the absolute part).
+    """
+    config, params = config_of(case), {k: round_to(v, dtype) for k, v in params_of(case).items()}
+    x, w = round_to(case.inputs["x"], dtype), round_to(case.inputs["w"], dtype)
+    tx, tp = _torch_grads(config, params, x, w, dtype)
+    fx, fp = _tf_grads(config, params, x, w, dtype)
+    tol = spec.TOLERANCES.gradient[dtype]
+    def sized(g: np.ndarray) -> Tolerance:
+        return Tolerance(tol.atol + tol.rtol * float(np.abs(g).max()), tol.rtol)
+
+    comps = [Comparison("dx", fx, tx, sized(tx))]
+    comps += [Comparison(f"d{k}", fp[k], tp[k], sized(tp[k])) for k in sorted(tp)]
+    return comps
 
 
 # -- loaders ---------------------------------------------------------------------------------
@@ -296,6 +319,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "eager", F32_64, FORWARD, _forward(_tf_forward(graph=False))),
     Suite("tf", "graph", F32_64, FORWARD, _forward(_tf_forward(graph=True))),
     Suite("tf", "grad-fd", ("float64",), GRAD, _grad_fd(_tf_grads)),
+    Suite("tf", "grad-vs-torch", F32_64, GRAD, _grad_cross, requires=("torch",)),
     Suite("tf", "load-npz", F32_64, LOAD, _loaded("tf", "npz")),
     Suite("tf", "load-timm", F32_64, LOAD, _loaded("tf", "timm")),
     Suite("onnx", "from-torch", ("float32",), ONNX, _onnx("torch"), requires=("torch",)),

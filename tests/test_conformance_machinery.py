@@ -103,3 +103,18 @@ def test_api_parity_compares_signatures_not_only_names(monkeypatch):
     assert any(m.startswith("mish(") for m in runner.signature_mismatches("mish", "torch_backend"))
     monkeypatch.setattr(mish_spec, "API_DIFFERENCES", {"mish": "documented"}, raising=False)
     assert runner.signature_mismatches("mish", "torch_backend") == []
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float32", "float64"])
+def test_frelu_gradient_tolerances_reject_all_zero_gradients(dtype):
+    """Tolerances are sized per case: a backend returning zero gradients fails in every dtype."""
+    from tenfold.conformance.compare import errors
+    from tenfold.conformance.frelu import cases
+    from tenfold.numpy_ref.frelu import frelu_vjp
+
+    for name, (config, _, _) in cases.ACT_CASES.items():
+        case = cases.make_case(name, 0)
+        x = cases.case_x(case, dtype)
+        want = frelu_vjp(x, cases.case_params(case, dtype), cases.round_to(case.inputs["w"], dtype), config)
+        comps = cases.grad_comparisons(case, dtype, {k: np.zeros_like(v) for k, v in want.items()}, x)
+        assert not any(errors(c.actual, c.expected, c.tolerance)[2] for c in comps), name

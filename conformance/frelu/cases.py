@@ -168,10 +168,10 @@ def grad_comparisons(case: Case, dtype: str, grads: dict, y: np.ndarray) -> list
     if set(grads) != set(expected):
         raise AssertionError(f"gradient names {sorted(grads)} != {sorted(expected)}")
     # A parameter gradient is a sum over the batch and the image, so its rounding error scales with the
-    # gradient's own size, not with one element's: each one is held to the dtype's relative tolerance of its
-    # largest entry (sized per case; an all-zero or a wrong-scale gradient fails).
-    return [Comparison(f"d{k}", grads[k], expected[k],
-                       tol if k == "x" else type(tol)(tol.rtol * float(np.abs(expected[k]).max()), tol.rtol))
+    # gradient's own size, not with one element's: each one is held to the dtype's absolute tolerance plus its
+    # relative tolerance of the largest entry (sized per case; an all-zero or a wrong-scale gradient fails).
+    return [Comparison(f"d{k}", grads[k], expected[k], tol if k == "x" else
+                       type(tol)(tol.atol + tol.rtol * float(np.abs(expected[k]).max()), tol.rtol))
             for k in sorted(expected)]
 
 
