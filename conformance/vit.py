@@ -177,7 +177,7 @@ def _grad_fd(run_grads):
 def _torch_grads(config, params, x, w, dtype="float64"):
     import torch
 
-    from tenfold.spec import vit_checkpoint as ckpt
+    from tenfold.spec.vit import checkpoint as ckpt
 
     model = _torch_model(config, params, dtype)
     t_dtype = getattr(torch, dtype)

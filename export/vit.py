@@ -134,7 +134,7 @@ def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool
     """Read an official ``.npz`` or a timm state_dict (``.pth``/``.pt``/``.bin``, ``.safetensors``) without pickle.
 
     With ``fit_head``, the number of classes, the pre-logits layer and the
-    classifier are read off the file (:func:`tenfold.spec.vit_checkpoint.fit_config`).
+    classifier are read off the file (:func:`tenfold.spec.vit.checkpoint.fit_config`).
 
     Returns:
         ``(config, canonical params)``.
@@ -142,8 +142,8 @@ def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool
     Raises:
         CheckpointError: For an unknown format or a file that does not fit.
     """
-    from tenfold.spec import vit_checkpoint as ckpt
     from tenfold.spec.errors import CheckpointError
+    from tenfold.spec.vit import checkpoint as ckpt
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -14,7 +14,7 @@ import numpy as np
 
 from tenfold.spec import vit as spec
 from tenfold.spec.errors import ConfigError, expected
-from tenfold.spec.vit_checkpoint import check_params
+from tenfold.spec.vit.checkpoint import check_params
 
 from ._arrays import as_array, dtype_name
 from .layers.activations import gelu

@@ -5,8 +5,8 @@ import pytest
 
 from tenfold.numpy_ref import vit as ref
 from tenfold.spec import vit as spec
-from tenfold.spec import vit_checkpoint as ckpt
 from tenfold.spec.errors import CheckpointError
+from tenfold.spec.vit import checkpoint as ckpt
 
 CFG = spec.ViTConfig.tiny(num_layers=1)
 POS = "Transformer/posembed_input/pos_embedding"

@@ -15,7 +15,7 @@ import pytest
 from tenfold.benchmarks.common import peers_python
 from tenfold.numpy_ref import vit as ref
 from tenfold.spec import vit as spec
-from tenfold.spec import vit_checkpoint as ckpt
+from tenfold.spec.vit import checkpoint as ckpt
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = peers_python()

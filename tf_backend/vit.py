@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from tenfold.spec import vit as spec
-from tenfold.spec import vit_checkpoint as ckpt
+from tenfold.spec.vit import checkpoint as ckpt
 
 from ._tensors import as_tensor, dtype_name
 from .layers.activations import gelu

@@ -4,7 +4,7 @@ Paper: Dosovitskiy et al., ICLR 2021. Official code: google-research/vision_tran
 (``vit_jax/models_vit.py``). The module's own parameter names and layouts are
 timm's (``patch_embed.proj``, ``blocks.i.attn.qkv``, ...), so a timm
 ``state_dict`` loads directly; canonical (official ``.npz``) params are
-converted in one place, :mod:`tenfold.spec.vit_checkpoint`.
+converted in one place, :mod:`tenfold.spec.vit.checkpoint`.
 
 Differences from the official implementation: q, k and v are one fused
 ``Linear`` (as in timm) instead of three Dense layers; the arithmetic is the
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tenfold.spec import vit as spec
-from tenfold.spec import vit_checkpoint as ckpt
+from tenfold.spec.vit import checkpoint as ckpt
 
 from ._tensors import as_tensor, dtype_name
 
@@ -142,7 +142,7 @@ def load_timm_state_dict(model: ViT, state_dict: Mapping[str, object] | str | os
                          resize: str | None = "timm") -> ViT:
     """Load a timm ``vit_*`` state_dict (a dict of tensors or a file read with ``weights_only=True``).
 
-    The conversion (q/k/v split, transposes) is :func:`tenfold.spec.vit_checkpoint.from_timm`.
+    The conversion (q/k/v split, transposes) is :func:`tenfold.spec.vit.checkpoint.from_timm`.
     """
     if isinstance(state_dict, (str, os.PathLike)):
         state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)

@@ -1,44 +1,4 @@
-r"""ViT: the Vision Transformer (an image is worth 16x16 words).
-
-Paper: A. Dosovitskiy et al., "An Image is Worth 16x16 Words: Transformers for
-Image Recognition at Scale", ICLR 2021 (arXiv:2010.11929), Section 3.1, Eq. 1-4.
-Official code: https://github.com/google-research/vision_transformer
-(``vit_jax/models_vit.py``, ``vit_jax/configs/models.py``, ``vit_jax/checkpoint.py``).
-
-Math (images NCHW in this spec; ``P`` the patch size, ``D`` the width)::
-
-    z_0   = [x_cls; E(x_p^1); ...; E(x_p^N)] + E_pos      E: Conv(P x P, stride P, VALID) == a Dense on patches
-    z'_l  = z_{l-1} + MHA(LN(z_{l-1}))                     pre-LN blocks, l = 1..L
-    z_l   = z'_l + MLP(LN(z'_l))                           MLP = Dense(mlp_dim) -> GELU -> Dense(D)
-    y     = LN(z_L)                                        ``encoder_norm`` on every token
-    h     = y[:, 0]            (classifier "token")        or mean_n y[:, n]  (classifier "gap", no cls token)
-    h     = tanh(Dense(h))     (only with ``representation_size``: the "pre_logits" layer)
-    logits = Dense(h)          (``head``)
-
-    MHA(x) = concat_h softmax(q_h k_h^T / sqrt(d_h)) v_h  W_out,   q_h = x Wq_h + bq_h, ...
-    LN(x)  = (x - mean) / sqrt(var + eps) * scale + bias,           eps = 1e-6 (Flax default)
-    GELU   = x Phi(x) (exact, erf)  or  0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh)
-
-Facts taken from the official code (see shared research, official_a.md section 3):
-
-* GELU: ``flax.linen.gelu`` = ``jax.nn.gelu`` whose default is ``approximate=True``,
-  the tanh form; timm (``nn.GELU()``) uses the exact erf form. Both are options
-  here (``gelu="tanh"`` / ``"exact"``); the default follows the official code.
-* LayerNorm epsilon is 1e-6 (Flax's default), stated explicitly because
-  PyTorch defaults to 1e-5 and Keras to 1e-3.
-* The "gap" classifier has no class token and averages the tokens *after*
-  ``encoder_norm`` (timm's ``fc_norm`` variant differs and is not modelled).
-* Input normalisation: ``(x - 127.5) / 127.5`` on RGB in [0, 255], i.e.
-  mean = std = 0.5 on [0, 1] images (``input_pipeline.py``; timm agrees).
-* Position-embedding resize (``checkpoint.py: interpolate_posembed``): the
-  grid without the class token goes through ``scipy.ndimage.zoom(order=1)``,
-  bilinear with corners aligned. timm's ``_load_weights`` uses
-  ``F.interpolate(bilinear, align_corners=False)``. Both are
-  :func:`resize_pos_embedding` methods ("official", "timm").
-
-Parameters use the official ``.npz`` names (:func:`param_shapes`), so
-official checkpoints are the canonical format.
-"""
+"""ViT configuration, presets, canonical parameter shapes, input rules and tolerances (see :mod:`tenfold.spec.vit`)."""
 
 from __future__ import annotations
 
@@ -47,13 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
-
-from .config import Config, param, require
-from .contracts import Tolerances
-from .dtypes import FLOAT_DTYPES, check_float_dtype
-from .errors import ConfigError, ShapeError, expected
-from .tolerance import Tolerance
+from ..config import Config, param, require
+from ..contracts import Tolerances
+from ..dtypes import FLOAT_DTYPES, check_float_dtype
+from ..errors import ConfigError, ShapeError, expected
+from ..tolerance import Tolerance
 
 PAPER = "Dosovitskiy et al., An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale, ICLR 2021"
 OFFICIAL_CODE = "https://github.com/google-research/vision_transformer"
@@ -300,81 +258,6 @@ def check_images(shape: Sequence[int | None], dtype_name: str, config: ViTConfig
 
 # -- position-embedding resize ---------------------------------------------------
 
-def _interp_matrix(n_in: int, n_out: int, method: str) -> np.ndarray:
-    """(n_out, n_in) matrix of 1-D linear interpolation weights."""
-    out = np.arange(n_out, dtype=np.float64)
-    if method == "official":  # scipy.ndimage.zoom(order=1, grid_mode=False): corners aligned
-        src = out * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(1)
-    else:  # torch F.interpolate(bilinear, align_corners=False, antialias=False)
-        src = np.maximum((out + 0.5) * (n_in / n_out) - 0.5, 0.0)
-    lo = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    hi = np.minimum(lo + 1, n_in - 1)
-    frac = src - lo
-    w = np.zeros((n_out, n_in))
-    np.add.at(w, (np.arange(n_out), lo), 1.0 - frac)
-    np.add.at(w, (np.arange(n_out), hi), frac)
-    return w
-
-
-def resize_pos_embedding(posemb: np.ndarray, new_grid: int | tuple[int, int], num_prefix_tokens: int = 1,
-                         old_grid: tuple[int, int] | None = None, method: str = "official") -> np.ndarray:
-    """Resize a ``(1, prefix + gh*gw, D)`` position embedding to another patch grid (bilinear).
-
-    Args:
-        posemb: The embedding; its first ``num_prefix_tokens`` rows (the class
-            token's) are kept as they are.
-        new_grid: Patches per side of the new grid (or ``(gh, gw)``).
-        num_prefix_tokens: 1 with a class token, 0 for the "gap" classifier.
-        old_grid: ``(gh, gw)`` of the old grid; default: square.
-        method: ``"official"`` -- ``scipy.ndimage.zoom(order=1)`` as in
-            vit_jax/checkpoint.py ``interpolate_posembed`` (corners aligned);
-            ``"timm"`` -- ``F.interpolate(mode="bilinear", align_corners=False)``
-            as in timm's ``_load_weights``.
-
-    Returns:
-        The resized embedding, ``(1, prefix + gh'*gw', D)``, in ``posemb``'s dtype.
-
-    Raises:
-        ShapeError: If ``posemb`` is not ``(1, prefix + gh*gw, D)``.
-        ConfigError: For an unknown method or a non-positive grid.
-    """
-    if method not in RESIZE_METHODS:
-        raise ConfigError(expected("resize_pos_embedding", "method among " + ", ".join(RESIZE_METHODS),
-                                   repr(method)))
-    posemb = np.asarray(posemb)
-    gh2, gw2 = (new_grid, new_grid) if isinstance(new_grid, int) else tuple(new_grid)
-    if min(gh2, gw2) <= 0:
-        raise ConfigError(expected("resize_pos_embedding", "a positive new grid", (gh2, gw2)))
-    if posemb.ndim != 3 or posemb.shape[0] != 1 or posemb.shape[1] <= num_prefix_tokens:
-        raise ShapeError(expected("resize_pos_embedding", "a (1, tokens, D) embedding", f"shape {posemb.shape}"))
-    n = posemb.shape[1] - num_prefix_tokens
-    if old_grid is None:
-        g = math.isqrt(n)
-        if g * g != n:
-            raise ShapeError(expected("resize_pos_embedding", f"{num_prefix_tokens} prefix tokens plus a square grid",
-                                      f"{n} grid tokens"))
-        old_grid = (g, g)
-    gh, gw = old_grid
-    if gh * gw != n:
-        raise ShapeError(expected("resize_pos_embedding", f"{gh}x{gw} = {gh * gw} grid tokens", n))
-    prefix, grid = posemb[:, :num_prefix_tokens], posemb[0, num_prefix_tokens:].astype(np.float64)
-    grid = grid.reshape(gh, gw, -1)  # (gh, gw, D)
-    wh, ww = _interp_matrix(gh, gh2, method), _interp_matrix(gw, gw2, method)
-    new = np.einsum("ai,bj,ijd->abd", wh, ww, grid).reshape(1, gh2 * gw2, -1)  # (1, gh'*gw', D)
-    return np.concatenate([prefix, new.astype(posemb.dtype)], axis=1)
-
-
-def resized_config(config: ViTConfig, image_size: int) -> ViTConfig:
-    """``config`` at another image size (the position embedding must then be resized)."""
-    return config.replace(image_size=image_size)
-
-
-# -- tolerances and exports -----------------------------------------------------------
-
-#: Forward tolerances on the logits of small test models (unit-scale logits).
-#: float32: a handful of matrix products of width <= 768 accumulate ~1e-6
-#: relative error per layer; 1e-4 leaves room for 12-24 layers (the export
-#: check applies it to ViT-B). bfloat16 is torch.autocast (matrix products in
 #: bfloat16, 2^-8 relative rounding per product, normalisations in float32).
 _FORWARD: dict[str, Tolerance] = {
     "float64": Tolerance(atol=1e-12, rtol=1e-10),
@@ -405,6 +288,23 @@ def check_dtype(dtype_name: str, where: str = "vit") -> str:
 
 
 __all__ = [
-    "CLASSIFIERS", "EXPORTS", "GELUS", "MEAN", "OFFICIAL_MODELS", "RESIZE_METHODS", "STD", "TOLERANCES", "ViTConfig",
-    "check_images", "flops_per_image", "num_params", "param_shapes", "resize_pos_embedding", "resized_config",
+    "CLASSIFIERS",
+    "EXPORTS",
+    "GELUS",
+    "LAYOUTS",
+    "MEAN",
+    "OFFICIAL_CODE",
+    "OFFICIAL_MODELS",
+    "PAPER",
+    "RESIZE_METHODS",
+    "SIZES",
+    "STD",
+    "TOLERANCES",
+    "ViTConfig",
+    "block_prefix",
+    "check_dtype",
+    "check_images",
+    "flops_per_image",
+    "num_params",
+    "param_shapes",
 ]

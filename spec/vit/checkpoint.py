@@ -36,9 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .contracts import check_params as contract_check
-from .errors import CheckpointError, expected
-from .vit import ViTConfig, block_prefix, param_shapes, resize_pos_embedding
+from ..contracts import check_params as contract_check
+from ..errors import CheckpointError, expected
+from .model import ViTConfig, block_prefix, param_shapes
+from .posembed import resize_pos_embedding
 
 POSEMB = "Transformer/posembed_input/pos_embedding"
 _STRIP = ("params/", "opt/target/")
