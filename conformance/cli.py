@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
-from tenfold import spec
+from tenfold import progress, spec
 from tenfold.spec.errors import BackendUnavailableError
 
 from . import backends, report, runner
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--case", action="append", help="case name (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the case generator (default 0)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary and failures")
+    parser.add_argument("--quiet", action="store_true", help="no progress; print only the summary and failures")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if not checks:
         print("tenfold conformance: no check matches the filters", file=sys.stderr)
         return 2
-    results = runner.run(checks)
+    groups = Counter(c.method for c in checks)
+    with progress.Progress(len(checks), "conformance", groups=groups, mode="none" if args.quiet else None) as bar:
+        results = runner.run(checks, on_result=lambda r: bar.advance(r.method, ok=r.passed))
     text = report.format_matrix(results)
     if args.quiet:
         text = text[text.index("\n\n") + 2:]

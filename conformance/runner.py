@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 
 import numpy as np
@@ -136,6 +136,11 @@ def run_check(check: Check) -> Result:
         return _result(check, float("inf"), float("inf"), np.nan, np.nan, False, f"raised {tb}")
 
 
-def run(checks: Iterable[Check]) -> list[Result]:
-    """Run every check in order."""
-    return [run_check(c) for c in checks]
+def run(checks: Iterable[Check], on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Run every check in order; ``on_result(result)`` is called after each (progress reporting)."""
+    results = []
+    for check in checks:
+        results.append(run_check(check))
+        if on_result is not None:
+            on_result(results[-1])
+    return results
