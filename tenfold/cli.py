@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenfold", description="tenfold: ten methods of 2020, proved equal "
                                      "across NumPy, PyTorch, TensorFlow and ONNX.")
     parser.add_argument("--version", action="version", version=f"tenfold {__version__}")
+    parser.add_argument("-q", "--quiet", dest="no_progress", action="store_true",
+                        help="no progress output from any command (also: TENFOLD_PROGRESS=none)")
     sub = parser.add_subparsers(dest="command", required=True)
     commands = (  # each command's module offers add_arguments(parser) and run(args) -> exit status
         ("conformance", conformance_cli, "run the conformance suite and print the matrix"),
@@ -34,7 +36,15 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(command)
         command.set_defaults(func=module.run)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from tenfold import progress
+
+    before = progress.get_mode()
+    if args.no_progress:
+        progress.set_mode("none")
+    try:
+        return args.func(args)
+    finally:
+        progress.set_mode(before)
 
 
 if __name__ == "__main__":

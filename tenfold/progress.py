@@ -43,6 +43,9 @@ API (what other commands call):
 ``track(iterable, label, *, total=None, group=None, mode=None, stream=None)``
     Iterate with a :class:`Progress` (``group(item)`` names an item's group).
 
+``set_mode(mode)`` / ``get_mode()``
+    The process-wide default (``None``: none set).
+
 ``resolve_mode(mode=None, stream=None) -> str``
     The concrete mode (``bar``, ``plain`` or ``none``) a reporter would use.
 
@@ -92,6 +95,11 @@ def set_mode(mode: str | None) -> None:
     if mode is not None and mode not in MODES:
         raise ConfigError(expected("progress.set_mode", "one of " + ", ".join(MODES), repr(mode)))
     _default = mode
+
+
+def get_mode() -> str | None:
+    """The process-wide default set by :func:`set_mode` (``None``: none set)."""
+    return _default
 
 
 def rich_available() -> bool:
@@ -267,8 +275,9 @@ class Steps:
         self._text = None
 
     def say(self, text: str) -> None:
-        """Start the stage ``text`` (ending the previous one)."""
+        """Start the stage ``text`` (ending the previous one); a leading ``[label]`` in ``text`` is dropped."""
         self._end_step()
+        text = text.removeprefix(f"[{self.label}] ")
         self._text, self._since = text, time.perf_counter()
         if self.mode == "plain":
             print(f"[{self.label}] {text}", file=self.stream, flush=True)
@@ -307,5 +316,5 @@ def track(iterable: Iterable[T], label: str, *, total: int | None = None, group:
             bar.advance(group(item) if group else "", True)
 
 
-__all__ = ["ENV", "HEARTBEAT_S", "MODES", "GroupStats", "Progress", "Steps", "resolve_mode", "rich_available",
-           "set_mode", "track"]
+__all__ = ["ENV", "HEARTBEAT_S", "MODES", "GroupStats", "Progress", "Steps", "get_mode", "resolve_mode",
+           "rich_available", "set_mode", "track"]
