@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # our tool, our logs: no oneDNN banners
     from tenfold import __version__
     from tenfold.benchmarks import cli as bench_cli
-    from tenfold.commands import show, train
+    from tenfold.commands import info, show, train
     from tenfold.conformance import cli as conformance_cli
     from tenfold.export import cli as export_cli
     from tenfold.export import run_cli
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         ("run-onnx", run_cli, "classify images with an exported model (onnxruntime only)"),
         ("train", train, "real training runs on the digits set of scikit-learn"),
         ("show", show, "draw a method's effect on an image as a PNG grid"),
+        ("info", info, "the methods; for one id: paper, presets and the source of every default, tolerances"),
     )
     for name, module, help_text in commands:
         command = sub.add_parser(name, help=help_text)
