@@ -210,12 +210,14 @@ def config_info(cls: type[Config]) -> ConfigInfo:
 
 def _tolerance_rows(kind: str, value: object) -> list[ToleranceRow]:
     if isinstance(value, Tolerance):
-        return [ToleranceRow(kind, "float64" if kind == "finite_difference" else "any", value.atol, value.rtol)]
+        dtype = "float64" if kind.startswith("finite_difference") else "any"
+        return [ToleranceRow(kind, dtype, value.atol, value.rtol)]
     if isinstance(value, Mapping):
         return [ToleranceRow(kind, str(d), t.atol, t.rtol) for d, t in value.items() if isinstance(t, Tolerance)]
-    kinds = getattr(value, "KINDS", None)  # a spec.contracts.Tolerances record
+    kinds = getattr(value, "KINDS", None)  # a spec.contracts.Tolerances record: "forward" -> its kinds
     if kinds:
-        return [row for k in kinds for row in _tolerance_rows(k, getattr(value, k, None))]
+        scope = kind[len(kind.split(" (")[0]):]  # keep a " (nets)" label
+        return [row for k in kinds for row in _tolerance_rows(k + scope, getattr(value, k, None))]
     return []
 
 
@@ -226,13 +228,25 @@ def _kind_of(attr: str) -> str:
 
 
 def tolerances(modules: list[ModuleType]) -> list[ToleranceRow]:
-    """Every tolerance the spec declares (``TOLERANCES`` first), one row per kind and dtype, without repeats."""
+    """Every tolerance the spec declares (``TOLERANCES`` first), one row per kind and dtype.
+
+    A subpackage's submodule may declare its own record (``spec.frelu.nets.TOLERANCES`` for the networks
+    beside the activation's): its rows are labelled with the submodule (``forward (nets)``); an object
+    re-exported by the package is listed once.
+    """
     rows: dict[tuple[str, str], ToleranceRow] = {}
+    seen: set[int] = set()
     for module in modules:
+        scope = "" if module is modules[0] else module.__name__.rsplit(".", 1)[1]
         names = sorted((n for n in vars(module) if "TOLERANCE" in n and not n.startswith("_")),
                        key=lambda n: (n != "TOLERANCES", n))
         for name in names:
-            for row in _tolerance_rows(_kind_of(name), getattr(module, name)):
+            value = getattr(module, name)
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            kind = _kind_of(name) + (f" ({scope})" if scope else "")
+            for row in _tolerance_rows(kind, value):
                 rows.setdefault((row.kind, row.dtype), row)
     return list(rows.values())
 
