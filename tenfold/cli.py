@@ -112,6 +112,7 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)
         return EXIT_INTERNAL
     finally:
+        progress.close_all()
         progress.set_mode(before)
 
 

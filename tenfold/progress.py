@@ -46,6 +46,9 @@ API (what other commands call):
 ``set_mode(mode)`` / ``get_mode()``
     The process-wide default (``None``: none set).
 
+``close_all()``
+    Close every reporter still showing a bar (the ``tenfold`` command calls it on exit).
+
 ``resolve_mode(mode=None, stream=None) -> str``
     The concrete mode (``bar``, ``plain`` or ``none``) a reporter would use.
 
@@ -70,6 +73,7 @@ import importlib.util
 import os
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TextIO, TypeVar
@@ -86,6 +90,7 @@ ENV = "TENFOLD_PROGRESS"
 HEARTBEAT_S = 30.0
 
 _default: str | None = None
+_open: weakref.WeakSet = weakref.WeakSet()  # reporters with a live display, for close_all()
 T = TypeVar("T")
 
 
@@ -100,6 +105,12 @@ def set_mode(mode: str | None) -> None:
 def get_mode() -> str | None:
     """The process-wide default set by :func:`set_mode` (``None``: none set)."""
     return _default
+
+
+def close_all() -> None:
+    """Close every reporter still open (``tenfold`` calls it on exit, so no bar outlives a crash)."""
+    for reporter in list(_open):
+        reporter.close()
 
 
 def rich_available() -> bool:
@@ -181,6 +192,7 @@ class Progress:
                                     console=_console(self.stream), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(label, total=total, failures="")
+            _open.add(self)
 
     # -- reporting -------------------------------------------------------------------------------------------
     def _emit(self, text: str, style: str = "") -> None:
@@ -233,10 +245,11 @@ class Progress:
         """Print the last group's line and remove the bar."""
         if self._closed:
             return
+        self._closed = True
         self._finish_group()
         if self._bar is not None:
             self._bar.stop()
-        self._closed = True
+        _open.discard(self)
 
     def __enter__(self) -> Progress:
         return self
@@ -263,6 +276,7 @@ class Steps:
                                     console=_console(self.stream), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(f"[{label}]", total=None)
+            _open.add(self)
 
     def _end_step(self) -> None:
         if self._text is None:
@@ -297,6 +311,7 @@ class Steps:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+        _open.discard(self)
 
     def __enter__(self) -> Steps:
         return self
@@ -316,5 +331,5 @@ def track(iterable: Iterable[T], label: str, *, total: int | None = None, group:
             bar.advance(group(item) if group else "", True)
 
 
-__all__ = ["ENV", "HEARTBEAT_S", "MODES", "GroupStats", "Progress", "Steps", "get_mode", "resolve_mode",
-           "rich_available", "set_mode", "track"]
+__all__ = ["ENV", "HEARTBEAT_S", "MODES", "GroupStats", "Progress", "Steps", "close_all", "get_mode",
+           "resolve_mode", "rich_available", "set_mode", "track"]

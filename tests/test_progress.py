@@ -137,3 +137,15 @@ def test_plugin_quiet_flag_silences_progress_for_the_run():
     args = argparse.Namespace(quiet=True, plugin_run=lambda a: seen.append(progress.resolve_mode()) or 0)
     assert dispatch.run(args) == 0 and seen == ["none"]
     assert progress.get_mode() is None
+
+
+def test_close_all_ends_a_bar_left_open():
+    pytest.importorskip("rich")
+    out = io.StringIO()
+    bar = progress.Progress(3, "conformance", groups={"vit": 3}, mode="bar", stream=out)
+    steps = progress.Steps("vit export", mode="bar", stream=out)
+    bar.advance("vit")
+    steps("exporting")
+    progress.close_all()  # what `tenfold` does when a command crashes
+    assert bar._closed and steps._bar is None and not list(progress._open)
+    assert "[conformance] vit: 1/3 passed" in out.getvalue() and "✓ [vit export] exporting" in out.getvalue()
