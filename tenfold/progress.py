@@ -180,7 +180,7 @@ class Progress:
         self.groups: dict[str, GroupStats] = {}
         self.done = self.failed = 0
         self._current: GroupStats | None = None
-        self._start = self._group_start = self._beat = time.perf_counter()
+        self._start = self._group_start = self._beat = self._last = time.perf_counter()
         self._bar = self._task = None
         self._closed = False
         if self.mode == "bar":
@@ -213,7 +213,7 @@ class Progress:
         g = self._current
         if g is None:
             return
-        g.seconds += time.perf_counter() - self._group_start
+        g.seconds += self._last - self._group_start
         self._emit(self._group_line(g), "red" if g.failed else "green")
         self._current = None
 
@@ -225,7 +225,8 @@ class Progress:
         if self._current is None or self._current.name != group:
             self._finish_group()
             self._current = self.groups.setdefault(group, GroupStats(group, self.group_totals.get(group)))
-            self._group_start = self._beat = now
+            self._group_start = self._beat = self._last  # the group's first item began when the last one ended
+        self._last = now
         g = self._current
         g.done += n
         self.done += n

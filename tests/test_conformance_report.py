@@ -159,9 +159,10 @@ def test_cli_report_and_main_job(tmp_path, monkeypatch, capsys):
     from tenfold.cli import main
     from tenfold.conformance import mish as mish_cases
 
+    pytest.importorskip("torch")
     out = tmp_path / "c.html"
-    assert main(["conformance", "--method", "mish", "--backend", "numpy", "--mode", "eager", "--report",
-                 str(out)]) == 0
+    assert main(["conformance", "--method", "mish", "--backend", "torch", "--mode", "eager", "--dtype", "float32",
+                 "--report", str(out)]) == 0
     assert out.exists() and out.with_suffix(".png").exists() and "wrote" in capsys.readouterr().out
     broken = Suite("numpy", "eager", ("float64",), ("grid",),
                    lambda case, dtype: [Comparison("y", np.ones(2), np.zeros(2), Tolerance(1e-6, 0.0))])

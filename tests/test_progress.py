@@ -32,6 +32,19 @@ def test_plain_mode_prints_one_line_per_group_with_counts():
     assert parsed[1] == ("vit", "2", "2", None, "5", "5")
 
 
+def test_group_time_starts_when_the_previous_group_ends(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: now[0])
+    out = io.StringIO()
+    bar = progress.Progress(3, "conformance", groups={"mish": 1, "vit": 2}, mode="plain", stream=out)
+    for t, group in ((5.0, "mish"), (12.0, "vit"), (20.0, "vit")):  # the times each item is done
+        now[0] = t
+        bar.advance(group)
+    bar.close()
+    assert [g.seconds for g in bar.groups.values()] == [5.0, 15.0]
+    assert " in 5.0 s " in out.getvalue() and " in 15.0 s " in out.getvalue()
+
+
 def test_plain_heartbeat_inside_a_long_group(monkeypatch):
     monkeypatch.setattr(progress, "HEARTBEAT_S", 0.0)
     out = io.StringIO()
@@ -116,17 +129,19 @@ def test_steps_plain_lines_and_track():
 def test_conformance_prints_progress_per_method_and_quiet_silences_it(capsys):
     from tenfold.cli import main
 
-    assert main(["conformance", "--method", "mish", "--method", "radam", "--backend", "numpy"]) == 0
+    pytest.importorskip("torch")
+    few = ["--backend", "torch", "--dtype", "float32", "--mode", "eager", "--mode", "fused"]
+    assert main(["conformance", "--method", "mish", "--method", "radam", *few]) == 0
     captured = capsys.readouterr()
     lines = [GROUP_LINE.match(ln) for ln in captured.err.splitlines() if ln.startswith("[conformance]")]
     assert [m.group(1) for m in lines] == ["mish", "radam"]
     total = int(re.search(r"(\d+) passed, 0 failed", captured.out).group(1))
     assert sum(int(m.group(2)) for m in lines) == total == int(lines[-1].group(6))
-    assert main(["conformance", "--method", "mish", "--backend", "numpy", "--quiet"]) == 0
+    assert main(["conformance", "--method", "mish", *few, "--quiet"]) == 0
     assert "[conformance]" not in capsys.readouterr().err
-    assert main(["-q", "conformance", "--method", "mish", "--backend", "numpy"]) == 0
+    assert main(["-q", "conformance", "--method", "mish", *few]) == 0
     captured = capsys.readouterr()
-    assert "[conformance]" not in captured.err and "mish     numpy" in captured.out
+    assert "[conformance]" not in captured.err and "mish     torch" in captured.out
     assert progress.get_mode() is None  # restored after the command
 
 
