@@ -15,9 +15,18 @@ def benchmarked() -> tuple[str, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress lines (give it before the id)")
     parser.add_argument("method", choices=benchmarked(), help="method id")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark (see --help after the id)")
 
 
 def run(args: argparse.Namespace) -> int:
-    return importlib.import_module(f"{__package__}.{args.method}").main(args.rest)
+    from tenfold import progress
+
+    before = progress.get_mode()
+    if args.quiet:
+        progress.set_mode("none")
+    try:
+        return importlib.import_module(f"{__package__}.{args.method}").main(args.rest)
+    finally:
+        progress.set_mode(before)

@@ -62,10 +62,15 @@ def peak_extra_bytes(fn: Callable[[], object]) -> int:
 
 
 def in_subprocess(module: str, *args: str) -> dict:
-    """Run ``python -m module args`` and parse the JSON object it prints last."""
+    """Run ``python -m module args`` and parse the JSON object it prints last (a progress step per call)."""
+    from tenfold import progress
+
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
-                          check=False)
+    what = args[1] if args[:1] == ("--worker",) and len(args) > 1 else " ".join(args)
+    with progress.Steps(f"bench {module.rsplit('.', 1)[-1]}") as say:
+        say(f"measuring {what} in a fresh process")
+        proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                              check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")

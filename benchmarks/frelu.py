@@ -47,8 +47,12 @@ def measure(batch: int, size: int, repeat: int, onnx: bool, threads: int | None)
 
     if threads:
         torch.set_num_threads(threads)
+    from tenfold import progress
+
+    say = progress.Steps("bench frelu")
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(batch, 3, size, size)).astype(np.float32))
     fns = {}
+    say("building the torch models (FReLU, ReLU, FReLU folded)")
     for name, preset, fold in (("torch-frelu", "resnet50", False), ("torch-relu", "resnet50-relu", False),
                                ("torch-frelu-folded", "resnet50", True)):
         model = _torch_model(preset, fold)
@@ -59,6 +63,7 @@ def measure(batch: int, size: int, repeat: int, onnx: bool, threads: int | None)
         from tenfold.export.runtime import runner
 
         xn = x.numpy()
+        say("exporting ResNet-50-FReLU to ONNX")
         with tempfile.TemporaryDirectory() as tmp:
             path = ex.export_torch(_torch_model("resnet50", False), os.path.join(tmp, "frelu.onnx"),
                                    (batch, 3, size, size))
@@ -76,13 +81,16 @@ def measure(batch: int, size: int, repeat: int, onnx: bool, threads: int | None)
                 fns["onnxruntime-frelu"] = lambda: run(xn)
     times: dict[str, list[float]] = {name: [] for name in fns}
     with torch.inference_mode():
+        say("warm-up")
         for fn in fns.values():  # warm-up: kernel selection, allocator
             fn()
-        for _ in range(repeat):
+        for i in range(repeat):
+            say(f"timing round {i + 1} of {repeat} ({len(fns)} variants)")
             for name, fn in fns.items():
                 start = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - start)
+    say.close()
     rows = []
     for name, ts in times.items():
         sec = statistics.median(ts)

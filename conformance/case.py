@@ -90,6 +90,8 @@ class Result:
     passed: bool
     detail: str = ""
     repro: str = ""
+    #: ``max |a - e| / (atol + rtol * |e|)`` over the check's comparisons: <= 1 passes (the report's heat map).
+    worst_ratio: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from collections import Counter
 
-from tenfold import spec
+from tenfold import progress, spec
 from tenfold.spec.errors import BackendUnavailableError
 
 from . import backends, report, runner
@@ -20,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--case", action="append", help="case name (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the case generator (default 0)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary and failures")
+    parser.add_argument("--report", metavar="PATH", help="also write an HTML report (heat map of error over "
+                        "tolerance, failures with their repro commands) and a PNG of the heat map next to it")
+    parser.add_argument("--quiet", action="store_true", help="no progress; print only the summary and failures")
     parser.add_argument("--sensitivity", action="store_true",
                         help="instead: flip each documented convention in the reference and show that the suite "
                              "then fails (exit 1 if a convention is not guarded)")
@@ -58,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if not checks:
         print("tenfold conformance: no check matches the filters", file=sys.stderr)
         return 2
-    results = runner.run(checks)
+    groups = Counter(c.method for c in checks)
+    with progress.Progress(len(checks), "conformance", groups=groups, mode="none" if args.quiet else None) as bar:
+        results = runner.run(checks, on_result=lambda r: bar.advance(r.method, ok=r.passed))
     text = report.format_matrix(results)
     if args.quiet:
         text = text[text.index("\n\n") + 2:]
@@ -66,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report.write_json(results, args.json)
         print(f"wrote {args.json}")
+    if args.report:
+        from . import html_report
+
+        command = "tenfold conformance " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
+            if sys.argv[1:2] == ["conformance"] else ""
+        html_file, png_file = html_report.write_report(results, args.report, command=command)
+        print(f"wrote {html_file} and {png_file}")
     return 0 if all(r.passed for r in results) else 1
 
 

@@ -41,3 +41,27 @@ def errors(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> tuple[fl
         np.flatnonzero(bad_special)[0])
     detail = f"{int(bad.sum())} of {e.size} elements off; worst at flat index {i}: got {a[i]!r}, expected {e[i]!r}"
     return max_abs, max_rel, False, detail
+
+
+def tolerance_ratio(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> float:
+    """The worst error as a share of what the tolerance allows: ``max |a - e| / (atol + rtol * |e|)``.
+
+    At most 1 exactly when :func:`errors` passes (0 for a perfect match);
+    ``inf`` for a shape mismatch, a wrong NaN or infinity, a non-finite value
+    where a finite one is expected, or any difference under a zero tolerance.
+    The conformance report colours its heat map by this number.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return float("inf")
+    a, e = a.reshape(-1), e.reshape(-1)
+    finite = np.isfinite(e)
+    if not np.all(np.where(np.isnan(e), np.isnan(a), a == e)[~finite]):
+        return float("inf")
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        diff = np.abs(a[finite] - e[finite])
+        diff = np.where(np.isfinite(a[finite]), diff, np.inf)
+        allowed = tol.atol + tol.rtol * np.abs(e[finite])
+        ratio = np.where(diff == 0, 0.0, diff / allowed)  # x / 0 = inf: any difference under a zero tolerance
+    return float(ratio.max(initial=0.0))

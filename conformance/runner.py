@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 
 import numpy as np
@@ -14,7 +14,7 @@ from tenfold import spec
 
 from . import backends
 from .case import Check, Result, Suite
-from .compare import errors
+from .compare import errors, tolerance_ratio
 
 API_MODE = "api"
 
@@ -108,9 +108,10 @@ def _api_result(check: Check) -> Result:
 
 
 def _result(check: Check, abs_err: float, rel_err: float, atol: float, rtol: float, passed: bool,
-            detail: str) -> Result:
+            detail: str, ratio: float | None = None) -> Result:
+    ratio = (0.0 if passed else float("inf")) if ratio is None else ratio
     return Result(check.method, check.backend, check.dtype, check.mode, check.case, check.seed, abs_err, rel_err,
-                  atol, rtol, passed, detail, "" if passed else check.repro)
+                  atol, rtol, passed, detail, "" if passed else check.repro, ratio)
 
 
 def run_check(check: Check) -> Result:
@@ -122,20 +123,27 @@ def run_check(check: Check) -> Result:
         if check.mode == API_MODE:
             return _api_result(check)
         case = method_module(check.method).make_case(check.case, check.seed)
-        worst = (0.0, 0.0, None, True, "")
+        worst, ratio = (0.0, 0.0, None, True, ""), 0.0
         for comp in check.suite.run(case, check.dtype):
             abs_err, rel_err, ok, detail = errors(comp.actual, comp.expected, comp.tolerance)
+            ratio = max(ratio, tolerance_ratio(comp.actual, comp.expected, comp.tolerance))
             if not ok and worst[3]:
                 worst = (abs_err, rel_err, comp.tolerance, False, f"{comp.label}: {detail}")
             elif worst[3] or not ok:
                 worst = (max(worst[0], abs_err), max(worst[1], rel_err), comp.tolerance, worst[3] and ok, worst[4])
         abs_err, rel_err, tol, ok, detail = worst
-        return _result(check, abs_err, rel_err, tol.atol if tol else np.nan, tol.rtol if tol else np.nan, ok, detail)
+        return _result(check, abs_err, rel_err, tol.atol if tol else np.nan, tol.rtol if tol else np.nan, ok, detail,
+                       ratio)
     except Exception as err:
         tb = traceback.format_exception_only(type(err), err)[-1].strip()
-        return _result(check, float("inf"), float("inf"), np.nan, np.nan, False, f"raised {tb}")
+        return _result(check, float("inf"), float("inf"), np.nan, np.nan, False, f"raised {tb}", float("inf"))
 
 
-def run(checks: Iterable[Check]) -> list[Result]:
-    """Run every check in order."""
-    return [run_check(c) for c in checks]
+def run(checks: Iterable[Check], on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Run every check in order; ``on_result(result)`` is called after each (progress reporting)."""
+    results = []
+    for check in checks:
+        results.append(run_check(check))
+        if on_result is not None:
+            on_result(results[-1])
+    return results

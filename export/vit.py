@@ -201,30 +201,33 @@ def run(args) -> int:
     """Run ``tenfold export vit`` (see :func:`add_arguments`); returns the exit status."""
     import sys
 
+    from tenfold import progress
     from tenfold.spec.errors import TenfoldError
 
+    say = progress.Steps("vit export", stream=sys.stdout)
     try:
         overrides = {k: v for k, v in (("image_size", args.image_size), ("num_classes", args.num_classes),
                                        ("gelu", args.gelu)) if v is not None}
         config = spec.ViTConfig.preset(args.preset)
         weights_name = None
         if args.weights:
-            print(f"[vit export] reading weights {args.weights}", flush=True)
+            say(f"reading weights {args.weights}")
             base = config.replace(**{k: v for k, v in overrides.items() if k != "num_classes"})
             config, params = read_weights(args.weights, base, fit_head=args.num_classes is None, resize=args.resize)
             weights_name = Path(args.weights).name
         else:
             config = config.replace(**overrides)
-            print(f"[vit export] no --weights: random init (seed {args.seed}), for a trial of the pipeline only",
-                  flush=True)
+            say(f"no --weights: random init (seed {args.seed}), for a trial of the pipeline only")
             params = ref.init_params(config, np.random.default_rng(args.seed))
         sizes = tuple(int(b) for b in args.batch_sizes.split(","))
         result = export_vit(config, params, args.out, backend=args.backend, opset=args.opset,
                             check=not args.no_check, batch_sizes=sizes, quantize=args.quantize,
-                            weights_name=weights_name, progress=lambda t: print(t, flush=True), seed=args.seed)
+                            weights_name=weights_name, progress=say, seed=args.seed)
     except (TenfoldError, OSError) as err:
+        say.close()
         print(f"tenfold export vit: {err}", file=sys.stderr)
         return 2
+    say.close()
     print(f"[vit export] done in {result.seconds:.1f} s: {result.path}", flush=True)
     return 0
 

@@ -16,6 +16,9 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[env] installing tenfold[dev] with constraints.txt (first run: a few minutes)" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  # the build backend at the pinned version (pyproject's SPDX licence needs setuptools >= 77; a fresh
+  # venv has an older one or none, and the wheel test builds without isolation)
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$root/constraints.txt" setuptools wheel
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$root/constraints.txt" -e "$root[dev]"
   echo "$want" > "$stamp"
 fi

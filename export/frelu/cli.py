@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from tenfold import progress
 from tenfold.spec.errors import TenfoldError
 from tenfold.spec.frelu import nets as nets
 
@@ -44,26 +45,30 @@ def run(args: argparse.Namespace) -> int:
 
     name = f"frelu-{args.preset}"
     config = nets.PRESETS[args.preset]()
+    say = progress.Steps(f"{name} export", stream=sys.stdout)
     try:
         sizes = tuple(int(b) for b in args.batch_sizes.split(","))
         shape = (max(sizes), config.in_channels, args.size, args.size)
         start = time.perf_counter()
         source = args.weights or f"random init (seed {args.seed}), for a trial of the pipeline only"
-        print(f"[{name} export] building the {args.backend} model; weights: {source}", flush=True)
+        say(f"building the {args.backend} model; weights: {source}")
         model, params = ex.build_model(config, args.backend, args.weights, args.seed)
-        print(f"[{name} export] folding BatchNorm and exporting from {args.backend}", flush=True)
+        say(f"folding BatchNorm and exporting from {args.backend}")
         export, opset = (ex.export_torch, ex.TORCH_OPSET) if args.backend == "torch" else (ex.export_tf, ex.TF_OPSET)
         path = export(model, args.out, shape, args.opset or opset)
-        print(f"[{name} export] wrote {path} ({path.stat().st_size / 2**20:.1f} MB, float32, "
-              f"input x: (batch, {config.in_channels}, {args.size}, {args.size}))", flush=True)
+        say(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB, float32, "
+            f"input x: (batch, {config.in_channels}, {args.size}, {args.size}))")
         if not args.no_check:
             rng = np.random.default_rng(args.seed)
+            say(f"checking in onnxruntime against numpy_ref (float64) at batch sizes {list(sizes)}")
             err = ex.verify(path, params, config, lambda b: rng.normal(size=(b, *shape[1:])).astype(np.float32), sizes)
-            print(f"[{name} export] check passed: onnxruntime vs numpy_ref (float64) at batch sizes {list(sizes)}, "
-                  f"max error {err:.2e} of max(1, max |logit|)", flush=True)
+            say(f"check passed: onnxruntime vs numpy_ref (float64) at batch sizes {list(sizes)}, "
+                f"max error {err:.2e} of max(1, max |logit|)")
     except (TenfoldError, OSError, ValueError) as err:
+        say.close()
         print(f"tenfold export {name}: {err}", file=sys.stderr)
         return 2
+    say.close()
     print(f"[{name} export] done in {time.perf_counter() - start:.1f} s: {path}", flush=True)
     return 0
 

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import importlib.util
 
-from tenfold import spec
+from tenfold import progress, spec
 from tenfold.spec.contracts import plugin_names
 
 
@@ -43,11 +43,21 @@ def add_targets(parser: argparse.ArgumentParser, package: str, dest: str = "targ
             p = sub.add_parser(name, help=first_line, description=module.__doc__,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
             module.add_arguments(p)
+            if "--quiet" not in p._option_string_actions:
+                p.add_argument("--quiet", action="store_true", help="no progress lines (errors and the result only)")
             p.set_defaults(plugin_run=module.run, **defaults)
 
 
 def run(args: argparse.Namespace) -> int:
-    return args.plugin_run(args)
+    """Run the chosen target; ``--quiet`` silences :mod:`tenfold.progress` while it runs."""
+    if not getattr(args, "quiet", False):
+        return args.plugin_run(args)
+    before = progress.get_mode()
+    progress.set_mode("none")
+    try:
+        return args.plugin_run(args)
+    finally:
+        progress.set_mode(before)
 
 
 __all__ = ["add_targets", "plugin_module", "plugins", "run"]
