@@ -1,0 +1,239 @@
+"""The AugMix operations for PyTorch, batched: each image of a uint8 (n, C, H, W) batch with its own argument.
+
+Official code: google-research/augmix ``augmentations.py`` (PIL calls). The
+arithmetic is Pillow's, as written out in :mod:`tenfold.spec.augmix.ops`, so
+results equal :mod:`tenfold.numpy_ref.augmix` (and Pillow) exactly:
+
+* Point ops: posterize is a bitwise AND and solarize a select (one pass each);
+  autocontrast and equalize build one 256-entry table per image and channel
+  (from the channel's min/max, or its histogram by one ``scatter_add_``) and
+  apply all tables in one ``gather``.
+* Affine ops: one sampling routine for every op and image: the input
+  coordinates of every output pixel from each image's 6 coefficients, in
+  float64 and in Pillow's order of operations, then 1, 2 or 4 gathers of the
+  neighbours (translations land on pixel centres and need one; a shear
+  interpolates along one axis) and the lerps in float64, one torch op per
+  arithmetic step (so no fused multiply-add changes a rounding on any device).
+* Enhance ops: the degenerate image per image (grey by PIL's fixed-point
+  weights, the grey mean, zero, or SMOOTH in float32 in Pillow's order), then
+  ``trunc(clip(D + f (X - D), 0, 255))`` in float32.
+
+Nothing loops over images; every function works on CPU and CUDA tensors.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tenfold.spec.augmix import ops as O
+
+
+def _levels(device: torch.device) -> torch.Tensor:
+    return torch.arange(256, dtype=torch.float64, device=device)
+
+
+# -- point ops ------------------------------------------------------------------------------
+
+def posterize(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
+    """Keep the top ``bits`` (n,) bits of every pixel: ``x & ~(2**(8 - bits) - 1)``."""
+    mask = (255 - (2 ** (8 - bits.to(torch.int64)) - 1)).to(torch.uint8)  # (n,)
+    return x & mask.view(-1, 1, 1, 1)
+
+
+def solarize(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
+    """Invert every pixel at or above its image's threshold (n,)."""
+    return torch.where(x.to(torch.float64) < threshold.view(-1, 1, 1, 1), x, 255 - x)
+
+
+def autocontrast_lut(x: torch.Tensor) -> torch.Tensor:
+    """``ImageOps.autocontrast`` tables (n, C, 256) uint8 from each channel's min and max."""
+    flat = x.flatten(2)  # (n, C, HW)
+    lo, hi = flat.amin(dim=2).to(torch.float64), flat.amax(dim=2).to(torch.float64)  # (n, C)
+    span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+    scale = (255.0 / span)[..., None]  # (n, C, 1)
+    offset = -lo[..., None] * scale
+    lut = torch.trunc(_levels(x.device) * scale + offset).clamp_(0, 255)  # Python's int(), in float64
+    identity = _levels(x.device).expand_as(lut)
+    return torch.where((hi > lo)[..., None], lut, identity).to(torch.uint8)
+
+
+def histogram(x: torch.Tensor) -> torch.Tensor:
+    """Per image and channel, the count of each level: (n, C, 256) int64."""
+    n, c = x.shape[:2]
+    flat = x.reshape(n * c, -1).to(torch.int64)  # (nC, HW)
+    counts = torch.zeros(n * c, 256, dtype=torch.int64, device=x.device)
+    counts.scatter_add_(1, flat, torch.ones_like(flat))
+    return counts.view(n, c, 256)
+
+
+def equalize_lut(x: torch.Tensor) -> torch.Tensor:
+    """``ImageOps.equalize`` tables (n, C, 256) uint8 (entries clipped to 255, as PIL's point tables)."""
+    h = histogram(x)  # (n, C, 256)
+    total = x.shape[2] * x.shape[3]
+    last = h.gather(2, x.flatten(2).amax(dim=2, keepdim=True).to(torch.int64))  # count of the top level
+    step = (total - last) // 255  # (n, C, 1)
+    safe = torch.where(step > 0, step, torch.ones_like(step))
+    before = torch.cumsum(h, dim=2) - h  # pixels below each level
+    lut = ((safe // 2 + before) // safe).clamp_(max=255)
+    identity = torch.arange(256, device=x.device).expand_as(lut)
+    return torch.where(step > 0, lut, identity).to(torch.uint8)  # one level, or step 0: identity
+
+
+def apply_lut(x: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
+    """Map each channel of each image through its own table: ``lut`` (n, C, 256) uint8."""
+    n, c, h, w = x.shape
+    return torch.gather(lut, 2, x.reshape(n, c, h * w).to(torch.int64)).view(n, c, h, w)
+
+
+# -- affine ops ------------------------------------------------------------------------------
+
+def _needs_interpolation(coeffs: torch.Tensor) -> tuple[bool, bool]:
+    """Whether any image samples between columns (x) or rows (y).
+
+    A row of coefficients ``(1, 0, c, ...)`` with whole ``c`` puts every sample
+    on a column centre (dx = 0 exactly), likewise ``(..., 0, 1, f)`` for rows.
+    """
+    a, b, c, d, e, f = coeffs.detach().cpu().unbind(1)
+    on_cols = (a == 1) & (b == 0) & (c == torch.round(c))
+    on_rows = (d == 0) & (e == 1) & (f == torch.round(f))
+    return not bool(on_cols.all()), not bool(on_rows.all())
+
+
+def warp(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
+    """PIL ``transform(AFFINE, BILINEAR)`` with fill 0 of every image by its own inverse map.
+
+    Args:
+        x: (n, C, H, W) uint8.
+        coeffs: (n, 6) float64, ``(a, b, c, d, e, f)`` per image
+            (:func:`tenfold.spec.augmix.ops.affine_coefficients`).
+
+    Returns:
+        (n, C, H, W) uint8, equal to Pillow's result.
+    """
+    n, ch, h, w = x.shape
+    dev = x.device
+    coeffs = coeffs.to(device=dev, dtype=torch.float64)
+    need_x, need_y = _needs_interpolation(coeffs)
+    a, b, c, d, e, f = (v.view(n, 1, 1) for v in coeffs.unbind(1))
+    xc = torch.arange(w, dtype=torch.float64, device=dev).view(1, 1, w) + 0.5  # pixel centres
+    yc = torch.arange(h, dtype=torch.float64, device=dev).view(1, h, 1) + 0.5
+    u = a * xc + b * yc + c  # (n, H, W): input coordinates, as Pillow's affine_transform
+    v = d * xc + e * yc + f
+    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)  # (n, H, W)
+    u = u - 0.5
+    v = v - 0.5
+    x0, y0 = torch.floor(u), torch.floor(v)
+    dx, dy = (u - x0).unsqueeze(1), (v - y0).unsqueeze(1)  # (n, 1, H, W)
+    x0, y0 = x0.to(torch.int64), y0.to(torch.int64)
+    xa, ya = x0.clamp(0, w - 1), y0.clamp(0, h - 1)
+    flat = x.reshape(n, ch, h * w)
+
+    def pick(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:  # (n, C, H, W) float64
+        index = (rows * w + cols).view(n, 1, h * w).expand(n, ch, h * w)
+        return torch.gather(flat, 2, index).view(n, ch, h, w).to(torch.float64)
+
+    def lerp(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # p + (q - p) t, two roundings
+        return p + (q - p) * t
+
+    top = pick(ya, xa)
+    if need_x:
+        xb = (x0 + 1).clamp(0, w - 1)
+        top = lerp(top, pick(ya, xb), dx)
+    if need_y:
+        yb = (y0 + 1).clamp(0, h - 1)
+        bottom = pick(yb, xa)
+        if need_x:
+            bottom = lerp(bottom, pick(yb, xb), dx)
+        top = lerp(top, bottom, dy)
+    top = top.masked_fill_(~inside.unsqueeze(1), 0.0)
+    return top.to(torch.uint8)  # truncation, as Pillow's (UINT8) cast
+
+
+def affine_coefficients(ops: list[str], args: list[float], height: int, width: int) -> torch.Tensor:
+    """(n, 6) float64 coefficients of the given affine ops (Python doubles from the spec)."""
+    return torch.tensor([O.affine_coefficients(op, a, height, width) for op, a in zip(ops, args, strict=True)],
+                        dtype=torch.float64).view(-1, 6)
+
+
+# -- enhance ops -----------------------------------------------------------------------------
+
+def grey(x: torch.Tensor) -> torch.Tensor:
+    """PIL ``convert("L")``: (n, 1, H, W) uint8 (one channel: itself)."""
+    if x.shape[1] == 1:
+        return x
+    r, g, b = (v.to(torch.int32) for v in x.unbind(1))
+    wr, wg, wb = O.GREY_WEIGHTS
+    return ((r * wr + g * wg + b * wb + O.GREY_ROUND) >> 16).to(torch.uint8).unsqueeze(1)
+
+
+def smooth(x: torch.Tensor) -> torch.Tensor:
+    """PIL ``filter(SMOOTH)`` in Pillow's float32 order of operations; borders copied."""
+    h, w = x.shape[2:]
+    if h < 3 or w < 3:
+        return x.clone()
+    k = torch.tensor(O.SMOOTH_KERNEL, dtype=torch.float32, device=x.device) / float(O.SMOOTH_DIVISOR)
+    p = x.to(torch.float32)
+
+    def row(r0: int, r1: int, k3: torch.Tensor) -> torch.Tensor:
+        band = p[:, :, r0:r1]
+        return band[..., :-2] * k3[0] + band[..., 1:-1] * k3[1] + band[..., 2:] * k3[2]
+
+    s = row(2, h, k[0:3]) + 0.5  # Pillow: s = .5; s += row(y+1); s += row(y); s += row(y-1)
+    s = s + row(1, h - 1, k[3:6])
+    s = s + row(0, h - 2, k[6:9])
+    out = x.clone()
+    out[:, :, 1:-1, 1:-1] = s.clamp_(0.0, 255.0).to(torch.uint8)
+    return out
+
+
+def degenerate(op: str, x: torch.Tensor) -> torch.Tensor:
+    """The image each enhance op blends away from, broadcastable to ``x``."""
+    if op == "color":
+        return grey(x)
+    if op == "contrast":
+        lum = grey(x)
+        mean = lum.flatten(1).sum(dim=1, dtype=torch.int64).to(torch.float64) / (lum.shape[2] * lum.shape[3])
+        return torch.floor(mean + 0.5).to(torch.uint8).view(-1, 1, 1, 1)  # Python's int(mean + .5)
+    if op == "brightness":
+        return torch.zeros(1, 1, 1, 1, dtype=torch.uint8, device=x.device)
+    if op == "sharpness":
+        return smooth(x)
+    raise KeyError(op)
+
+
+def blend(d: torch.Tensor, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """``Image.blend(d, x, f)``: ``trunc(clip(D + f (X - D), 0, 255))`` in float32, ``f`` (n,) per image.
+
+    The clip changes nothing for ``0 <= f <= 1`` (the value lies between D and X).
+    """
+    f = factor.to(device=x.device, dtype=torch.float32).view(-1, 1, 1, 1)
+    df = d.to(torch.float32)
+    return (df + f * (x.to(torch.float32) - df)).clamp_(0.0, 255.0).to(torch.uint8)
+
+
+# -- dispatch --------------------------------------------------------------------------------
+
+def apply_group(op: str, x: torch.Tensor, args: torch.Tensor, coeffs: torch.Tensor | None = None) -> torch.Tensor:
+    """Apply one op to every image of ``x`` (n, C, H, W) uint8, image i with ``args[i]``.
+
+    ``coeffs`` (n, 6): the affine coefficients (computed from ``args`` when None).
+    """
+    if op == "autocontrast":
+        return apply_lut(x, autocontrast_lut(x))
+    if op == "equalize":
+        return apply_lut(x, equalize_lut(x))
+    if op == "posterize":
+        return posterize(x, args.to(x.device))
+    if op == "solarize":
+        return solarize(x, args.to(device=x.device, dtype=torch.float64))
+    if op in O.AFFINE_OPS:
+        if coeffs is None:
+            coeffs = affine_coefficients([op] * len(args), args.tolist(), x.shape[2], x.shape[3])
+        return warp(x, coeffs)
+    if op in O.ENHANCE_OPS:
+        return blend(degenerate(op, x), x, args)
+    raise KeyError(op)
+
+
+__all__ = ["affine_coefficients", "apply_group", "apply_lut", "autocontrast_lut", "blend", "degenerate",
+           "equalize_lut", "grey", "histogram", "posterize", "smooth", "solarize", "warp"]
