@@ -38,6 +38,20 @@ _TORCH_DTYPES = {"uint8": torch.uint8, "float16": torch.float16, "bfloat16": tor
                  "float32": torch.float32, "float64": torch.float64}
 
 
+#: On the CPU, groups are processed in blocks whose float64 temporaries stay
+#: under this size: glibc then recycles their memory instead of mapping fresh
+#: pages for every temporary (page faults cost ~10x the arithmetic on large
+#: tensors). On other devices the caching allocator does that and a group
+#: goes at once.
+CPU_CHUNK_BYTES = 8 << 20
+
+
+def _blocks(n: int, bytes_per_item: int, device: torch.device) -> list[slice]:
+    """Slices of ``range(n)``: one on accelerators, blocks of at most :data:`CPU_CHUNK_BYTES` on the CPU."""
+    step = n if device.type != "cpu" else max(1, CPU_CHUNK_BYTES // max(1, bytes_per_item))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 def quantize(x: torch.Tensor) -> torch.Tensor:
     """uint8 pixels: uint8 as is; floats in [0, 1] as ``uint8(clip(x * 255, 0, 255))`` in their own dtype."""
     if x.dtype == torch.uint8:
@@ -69,11 +83,13 @@ def _run_chains(u8: torch.Tensor, plan: spec.AugMixPlan) -> torch.Tensor:
         for op_index in np.unique(ids[ids >= 0]):
             members = np.flatnonzero(ids == op_index)
             op = O.OPS[op_index]
-            rows = torch.as_tensor(slot[members], device=u8.device)
-            group = state.index_select(0, rows)  # (n, C, H, W)
-            a = torch.as_tensor(arg[members, step])
-            cf = torch.as_tensor(coeffs[members, step]) if op in O.AFFINE_OPS else None
-            state.index_copy_(0, rows, ops.apply_group(op, group, a, cf))
+            for block in _blocks(len(members), 8 * c * h * w, u8.device):
+                part = members[block]
+                rows = torch.as_tensor(slot[part], device=u8.device)
+                group = state.index_select(0, rows)  # (n, C, H, W)
+                a = torch.as_tensor(arg[part, step])
+                cf = torch.as_tensor(coeffs[part, step]) if op in O.AFFINE_OPS else None
+                state.index_copy_(0, rows, ops.apply_group(op, group, a, cf))
     return buf
 
 
@@ -124,10 +140,14 @@ def augmix_apply(images: torch.Tensor, plan: spec.AugMixPlan, *, out_dtype: torc
         coef = weights * (scale / 255.0)
         src = buf[:, 1:].reshape(b, k, c * h * w)
     coef = coef.to(device=x.device, dtype=compute).unsqueeze(1)  # (B, 1, k[+1])
-    mixed = torch.bmm(coef, src.to(compute)).view(b, c, h, w)
+    mixed = torch.empty(b, c * h * w, dtype=compute, device=x.device)
+    per_image = src.shape[1] * c * h * w * torch.empty((), dtype=compute).element_size()
+    for part in _blocks(b, per_image, x.device):
+        torch.bmm(coef[part], src[part].to(compute), out=mixed[part].unsqueeze(1))
+    mixed = mixed.view(b, c, h, w)
     if x.dtype != torch.uint8:
         skip = ((1.0 - mw) * scale).to(device=x.device, dtype=compute).view(b, 1, 1, 1)
-        mixed = mixed + skip * x.to(compute)
+        mixed.addcmul_(skip, x.to(compute))
     if out_name == "uint8":
         mixed = mixed.round_().clamp_(0, 255)
     out = mixed.to(_TORCH_DTYPES[out_name])

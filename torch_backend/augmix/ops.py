@@ -87,33 +87,55 @@ def apply_lut(x: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
 
 # -- affine ops ------------------------------------------------------------------------------
 
-def _needs_interpolation(coeffs: torch.Tensor) -> tuple[bool, bool]:
-    """Whether any image samples between columns (x) or rows (y).
-
-    A row of coefficients ``(1, 0, c, ...)`` with whole ``c`` puts every sample
-    on a column centre (dx = 0 exactly), likewise ``(..., 0, 1, f)`` for rows.
-    """
-    a, b, c, d, e, f = coeffs.detach().cpu().unbind(1)
-    on_cols = (a == 1) & (b == 0) & (c == torch.round(c))
-    on_rows = (d == 0) & (e == 1) & (f == torch.round(f))
-    return not bool(on_cols.all()), not bool(on_rows.all())
+def _lerp(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``p + (q - p) * t`` in float64 as Pillow's BILINEAR macro: one rounding per step, one torch op per
+    step (so no device fuses a multiply-add). Works in place in a float64 copy of ``q``."""
+    p = p.to(torch.float64)  # same-dtype in-place ops take the vectorised path
+    out = q.to(torch.float64) if q.dtype != torch.float64 else q
+    return out.sub_(p).mul_(t).add_(p)
 
 
-def warp(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
-    """PIL ``transform(AFFINE, BILINEAR)`` with fill 0 of every image by its own inverse map.
+def _finish(value: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """Fill 0 outside the input, then Pillow's ``(UINT8)`` cast (truncation)."""
+    return value.masked_fill_(~inside.unsqueeze(1), 0).to(torch.uint8)
 
-    Args:
-        x: (n, C, H, W) uint8.
-        coeffs: (n, 6) float64, ``(a, b, c, d, e, f)`` per image
-            (:func:`tenfold.spec.augmix.ops.affine_coefficients`).
 
-    Returns:
-        (n, C, H, W) uint8, equal to Pillow's result.
+def _warp_axis(x: torch.Tensor, main: torch.Tensor, other: torch.Tensor, off: torch.Tensor, dim: int) -> torch.Tensor:
+    """Warp whose samples stay on their own row (``dim=3``) or column (``dim=2``): shears and translations.
+
+    The coordinate along ``dim`` is ``main * centre + other * cross_centre + off``
+    (Pillow's ``a0 xin + a1 yin + a2`` with the terms in its order; the sum of
+    the two products commutes), then one gather (on a pixel centre) or two and a lerp.
     """
     n, ch, h, w = x.shape
     dev = x.device
-    coeffs = coeffs.to(device=dev, dtype=torch.float64)
-    need_x, need_y = _needs_interpolation(coeffs)
+    size = x.shape[dim]
+    along = torch.arange(size, dtype=torch.float64, device=dev) + 0.5
+    across = torch.arange(h if dim == 3 else w, dtype=torch.float64, device=dev) + 0.5
+    shape_along, shape_across = ((1, w), (h, 1)) if dim == 3 else ((h, 1), (1, w))
+    coord = main.view(n, 1, 1) * along.view(shape_along)
+    whole_axis = bool((other == 0).all())
+    if not whole_axis:  # 0 * centre adds +0.0 exactly: skipped for translations
+        coord = coord + other.view(n, 1, 1) * across.view(shape_across)  # (n, H, W)
+    coord = coord + off.view(n, 1, 1)
+    inside = (coord >= 0) & (coord < size)
+    coord = coord - 0.5
+    i0 = torch.floor(coord)
+    frac = (coord - i0).unsqueeze(1)
+    i0 = i0.to(torch.int64).unsqueeze(1)  # (n, 1, H|1, W|1)
+    full = (n, ch, h, w)
+    lo = torch.gather(x, dim, i0.clamp(0, size - 1).expand(full))
+    on_centres = whole_axis and bool((main == 1).all()) and bool((off == torch.round(off)).all())
+    if on_centres:  # a whole-pixel translation: dx = 0, the value is the pixel itself
+        return lo.masked_fill_(~inside.unsqueeze(1), 0)
+    hi = torch.gather(x, dim, (i0 + 1).clamp(0, size - 1).expand(full))
+    return _finish(_lerp(lo, hi, frac), inside)
+
+
+def _warp_2d(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
+    """The general warp (rotations): four neighbours, three lerps (Pillow's bilinear_filter order)."""
+    n, ch, h, w = x.shape
+    dev = x.device
     a, b, c, d, e, f = (v.view(n, 1, 1) for v in coeffs.unbind(1))
     xc = torch.arange(w, dtype=torch.float64, device=dev).view(1, 1, w) + 0.5  # pixel centres
     yc = torch.arange(h, dtype=torch.float64, device=dev).view(1, h, 1) + 0.5
@@ -125,28 +147,47 @@ def warp(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
     x0, y0 = torch.floor(u), torch.floor(v)
     dx, dy = (u - x0).unsqueeze(1), (v - y0).unsqueeze(1)  # (n, 1, H, W)
     x0, y0 = x0.to(torch.int64), y0.to(torch.int64)
-    xa, ya = x0.clamp(0, w - 1), y0.clamp(0, h - 1)
+    xa, xb = x0.clamp(0, w - 1), (x0 + 1).clamp(0, w - 1)  # edge pixels repeat inside the image
+    ya, yb = (y0.clamp(0, h - 1) * w), ((y0 + 1).clamp(0, h - 1) * w)
     flat = x.reshape(n, ch, h * w)
 
-    def pick(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:  # (n, C, H, W) float64
-        index = (rows * w + cols).view(n, 1, h * w).expand(n, ch, h * w)
-        return torch.gather(flat, 2, index).view(n, ch, h, w).to(torch.float64)
+    def pick(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:  # (n, C, H, W) uint8
+        index = (rows + cols).view(n, 1, h * w).expand(n, ch, h * w)
+        return torch.gather(flat, 2, index).view(n, ch, h, w)
 
-    def lerp(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # p + (q - p) t, two roundings
-        return p + (q - p) * t
+    top = _lerp(pick(ya, xa), pick(ya, xb), dx)
+    bottom = _lerp(pick(yb, xa), pick(yb, xb), dx)
+    return _finish(_lerp(top, bottom, dy), inside)
 
-    top = pick(ya, xa)
-    if need_x:
-        xb = (x0 + 1).clamp(0, w - 1)
-        top = lerp(top, pick(ya, xb), dx)
-    if need_y:
-        yb = (y0 + 1).clamp(0, h - 1)
-        bottom = pick(yb, xa)
-        if need_x:
-            bottom = lerp(bottom, pick(yb, xb), dx)
-        top = lerp(top, bottom, dy)
-    top = top.masked_fill_(~inside.unsqueeze(1), 0.0)
-    return top.to(torch.uint8)  # truncation, as Pillow's (UINT8) cast
+
+def warp(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
+    """PIL ``transform(AFFINE, BILINEAR)`` with fill 0 of every image by its own inverse map.
+
+    One sampling routine for every affine op; the coefficients decide how much
+    of it runs: samples that stay on their rows (shear_x, translate_x) or
+    columns (shear_y, translate_y) interpolate along one axis (one gather for
+    whole-pixel translations), the rest (rotate) along both. The result is
+    Pillow's in every case.
+
+    Args:
+        x: (n, C, H, W) uint8.
+        coeffs: (n, 6) float64, ``(a, b, c, d, e, f)`` per image
+            (:func:`tenfold.spec.augmix.ops.affine_coefficients`).
+
+    Returns:
+        (n, C, H, W) uint8, equal to Pillow's result.
+    """
+    coeffs = coeffs.to(device=x.device, dtype=torch.float64)
+    a, b, c, d, e, f = coeffs.detach().cpu().unbind(1)
+    rows_kept = bool(((d == 0) & (e == 1) & (f == 0)).all())  # v = y + .5 exactly
+    cols_kept = bool(((a == 1) & (b == 0) & (c == 0)).all())  # u = x + .5 exactly
+    if rows_kept and cols_kept:
+        return x.clone()
+    if rows_kept:
+        return _warp_axis(x, coeffs[:, 0], coeffs[:, 1], coeffs[:, 2], dim=3)
+    if cols_kept:
+        return _warp_axis(x, coeffs[:, 4], coeffs[:, 3], coeffs[:, 5], dim=2)
+    return _warp_2d(x, coeffs)
 
 
 def affine_coefficients(ops: list[str], args: list[float], height: int, width: int) -> torch.Tensor:
