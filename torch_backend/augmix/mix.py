@@ -43,7 +43,7 @@ _TORCH_DTYPES = {"uint8": torch.uint8, "float16": torch.float16, "bfloat16": tor
 #: pages for every temporary (page faults cost ~10x the arithmetic on large
 #: tensors). On other devices the caching allocator does that and a group
 #: goes at once.
-CPU_CHUNK_BYTES = 8 << 20
+CPU_CHUNK_BYTES = 2 << 20
 
 
 def _blocks(n: int, bytes_per_item: int, device: torch.device) -> list[slice]:
