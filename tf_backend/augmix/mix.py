@@ -268,9 +268,9 @@ class AugMix(keras.layers.Layer):
     Paper: Hendrycks et al., ICLR 2020. Official code: google-research/augmix.
 
     Called on images (one (H, W, C) or a batch (B, H, W, C), uint8 or floats
-    in [0, 1]) it returns the mix in [0, 1] (float32 for uint8 input); on a
-    tuple ``(images, labels, ...)`` or a dict with ``"images"`` it replaces the
-    images and passes the rest through. With ``training=False`` the images
+    in [0, 1]) it returns the mix in [0, 1] (float32 for uint8 input); called
+    as ``layer(images, labels)``, on a tuple ``(images, labels, ...)`` or on a
+    dict with ``"images"`` it replaces the images and passes the rest through. With ``training=False`` the images
     are only converted to the output dtype. Randomness: a
     ``tf.random.Generator`` seeded from ``seed`` feeds :func:`sample_tf`.
 
@@ -310,7 +310,9 @@ class AugMix(keras.layers.Layer):
                 quantize(batch)
         return out[0] if single else out
 
-    def call(self, inputs, training: bool = True):
+    def call(self, inputs, labels=None, training: bool = True):
+        if labels is not None:  # dataset.map(layer) on (images, labels) elements
+            return self._augment(inputs, training), labels
         if isinstance(inputs, Mapping):
             return {**inputs, "images": self._augment(inputs["images"], training)}
         if isinstance(inputs, (tuple, list)):
