@@ -13,6 +13,7 @@ with a dynamic number of images (an empty group is fine).
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from tenfold.spec.augmix import ops as O
@@ -50,7 +51,7 @@ def autocontrast(x: tf.Tensor) -> tf.Tensor:
     """``ImageOps.autocontrast``: per image and channel, the table from the min and max."""
     lo = tf.cast(tf.reduce_min(x, axis=[1, 2]), tf.float64)[..., None]  # (n, C, 1)
     hi = tf.cast(tf.reduce_max(x, axis=[1, 2]), tf.float64)[..., None]
-    scale = 255.0 / tf.where(hi > lo, hi - lo, tf.ones_like(hi))
+    scale = tf.fill(tf.shape(hi), tf.constant(255.0, tf.float64)) / tf.where(hi > lo, hi - lo, tf.ones_like(hi))
     offset = -lo * scale
     levels = tf.range(256, dtype=tf.float64)
     lut = tf.clip_by_value(tf.math.floor(levels * scale + offset), 0.0, 255.0)  # >= 0 once clipped: floor = int()
@@ -170,7 +171,7 @@ def grey(x: tf.Tensor) -> tf.Tensor:
 
 def _smooth(x: tf.Tensor) -> tf.Tensor:
     h = tf.shape(x)[1]
-    k = tf.constant(O.SMOOTH_KERNEL, tf.float32) / float(O.SMOOTH_DIVISOR)
+    k = tf.constant(np.asarray(O.SMOOTH_KERNEL, np.float32) / np.float32(O.SMOOTH_DIVISOR))
     p = tf.cast(x, tf.float32)
 
     def row(r0, r1, k3):

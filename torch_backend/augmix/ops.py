@@ -23,6 +23,7 @@ Nothing loops over images; every function works on CPU and CUDA tensors.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from tenfold.spec.augmix import ops as O
@@ -50,7 +51,8 @@ def autocontrast_lut(x: torch.Tensor) -> torch.Tensor:
     flat = x.flatten(2)  # (n, C, HW)
     lo, hi = flat.amin(dim=2).to(torch.float64), flat.amax(dim=2).to(torch.float64)  # (n, C)
     span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
-    scale = (255.0 / span)[..., None]  # (n, C, 1)
+    scale = (torch.full_like(span, 255.0) / span)[..., None]  # (n, C, 1); a true division (scalar / tensor
+    # is a reciprocal times the scalar in torch: one more rounding than Pillow's 255.0 / (hi - lo))
     offset = -lo[..., None] * scale
     lut = torch.trunc(_levels(x.device) * scale + offset).clamp_(0, 255)  # Python's int(), in float64
     identity = _levels(x.device).expand_as(lut)
@@ -212,7 +214,7 @@ def smooth(x: torch.Tensor) -> torch.Tensor:
     h, w = x.shape[2:]
     if h < 3 or w < 3:
         return x.clone()
-    k = torch.tensor(O.SMOOTH_KERNEL, dtype=torch.float32, device=x.device) / float(O.SMOOTH_DIVISOR)
+    k = torch.from_numpy(np.asarray(O.SMOOTH_KERNEL, np.float32) / np.float32(O.SMOOTH_DIVISOR)).to(x.device)
     p = x.to(torch.float32)
 
     def row(r0: int, r1: int, k3: torch.Tensor) -> torch.Tensor:
@@ -233,7 +235,8 @@ def degenerate(op: str, x: torch.Tensor) -> torch.Tensor:
         return grey(x)
     if op == "contrast":
         lum = grey(x)
-        mean = lum.flatten(1).sum(dim=1, dtype=torch.int64).to(torch.float64) / (lum.shape[2] * lum.shape[3])
+        total = lum.flatten(1).sum(dim=1, dtype=torch.int64).to(torch.float64)
+        mean = total / torch.full_like(total, lum.shape[2] * lum.shape[3])  # tensor / tensor: a true division
         return torch.floor(mean + 0.5).to(torch.uint8).view(-1, 1, 1, 1)  # Python's int(mean + .5)
     if op == "brightness":
         return torch.zeros(1, 1, 1, 1, dtype=torch.uint8, device=x.device)
