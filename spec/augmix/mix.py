@@ -205,6 +205,15 @@ class AugMixPlan:
                 if not (isinstance(v, float) and math.isfinite(v) and 0.0 <= v <= 1.0):
                     raise ConfigError(expected(f"{where}.{name}[{i}]", "a float in [0, 1]", v))
 
+    @classmethod
+    def _trusted(cls, **fields: Any) -> AugMixPlan:
+        """A plan built by :func:`sample`, valid by construction: the per-entry checks are skipped (they cost
+        as much as the draws)."""
+        plan = object.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(plan, name, value)
+        return plan
+
     @property
     def batch_size(self) -> int:
         return len(self.ops)
@@ -298,7 +307,7 @@ def _chain(rng: Any, config: AugMixConfig, height: int, width: int):
     names, levels, signs, args = [], [], [], []
     ops = config.ops
     for _ in range(depth):
-        op = ops[int(rng.choice(len(ops)))]
+        op = ops[_integers(rng, 0, len(ops))]  # = np.random.choice(ops): the same draw, without choice's overhead
         info = O.OP_INFO[op]
         size = config.image_size or (height if op == "translate_y" else width)
         level, sign = 0.0, 1
@@ -360,7 +369,7 @@ def sample(rng: np.random.Generator | np.random.RandomState, batch_size: int, he
         per["chain_weights"].append(tuple(float(v) for v in ws))
         per["m"].append(m)
         per["mix_weight"].append(m if config.m_weights == "mix" else 1.0 - m)
-    return AugMixPlan(height=h, width=w, **{k: tuple(v) for k, v in per.items()})
+    return AugMixPlan._trusted(height=h, width=w, **{k: tuple(v) for k, v in per.items()})
 
 
 # -- shared input validation (one message in every layer) --------------------------
