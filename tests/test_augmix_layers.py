@@ -107,6 +107,9 @@ def test_keras_layer_in_tf_data_batched_and_per_image():
     np.testing.assert_allclose(clean.numpy(), x[:2] / 255.0, atol=1e-7)
     again = tfb.AugMix.from_config(layer.get_config())
     assert again.config == layer.config
+    clean, a1, a2 = tfb.AugMix(seed=4, jsd=True)(x[:3])  # the official JSD triple: two plans per image
+    np.testing.assert_allclose(clean.numpy(), x[:3] / 255.0, atol=1e-7)
+    assert a1.shape == a2.shape == (3, 12, 12, 3) and not np.array_equal(a1.numpy(), a2.numpy())
 
 
 def test_sample_tf_distribution_and_structure():

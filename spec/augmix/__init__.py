@@ -105,7 +105,14 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "tf_backend": ("augmix_apply", "augmix_chains", "apply_op", "AugMix", "sample_tf", "jsd_consistency"),
 }
 
-__all__ = ["AFFINE_OPS", "ALL_OPS", "CHANNELS", "DEFAULT_OPS", "ENHANCE_OPS", "EXACT", "EXPORTS", "FLOAT_DTYPES",
-           "IMAGE_DTYPES", "JSD_CLAMP", "JSD_TOLERANCES", "JSD_WEIGHT", "MAGNITUDES", "M_WEIGHTS", "OFFICIAL_CODE",
-           "OPS", "OP_ID", "OP_INFO", "OUT_DTYPES", "PAPER", "POINT_OPS", "TOLERANCES", "AugMixConfig", "AugMixPlan",
-           "affine_coefficients", "check_images", "mix", "ops", "out_dtype_name", "sample"]
+#: Signature differences between the layers' exports, each with its reason (checked by conformance).
+API_DIFFERENCES: dict[str, str] = {
+    "augmix_apply": "tf_backend also takes op_list: a plan drawn inside a graph (sample_tf) is tensors whose ops are "
+                    "unknown while tracing, so the ops it may contain are named; PyTorch plans are Python objects",
+    "augmix_chains": "tf_backend also takes op_list (see augmix_apply)",
+}
+
+__all__ = ["AFFINE_OPS", "ALL_OPS", "API_DIFFERENCES", "CHANNELS", "DEFAULT_OPS", "ENHANCE_OPS", "EXACT", "EXPORTS",
+           "FLOAT_DTYPES", "IMAGE_DTYPES", "JSD_CLAMP", "JSD_TOLERANCES", "JSD_WEIGHT", "MAGNITUDES", "M_WEIGHTS",
+           "OFFICIAL_CODE", "OPS", "OP_ID", "OP_INFO", "OUT_DTYPES", "PAPER", "POINT_OPS", "TOLERANCES", "AugMixConfig",
+           "AugMixPlan", "affine_coefficients", "check_images", "mix", "ops", "out_dtype_name", "sample"]

@@ -277,19 +277,23 @@ class AugMix(keras.layers.Layer):
     Args:
         severity, width, depth, alpha, all_ops, magnitudes, m_weights, image_size:
             See :class:`~tenfold.spec.augmix.AugMixConfig` (defaults: the official CIFAR recipe).
+        config: A whole config instead of the fields.
         seed: Seed of the generator (non-deterministic when None).
         out_dtype: Output dtype name (None: float32 for uint8, else the input's).
+        jsd: Return the official JSD triple ``(clean, augmix1, augmix2)`` (two plans per image).
     """
 
     def __init__(self, severity: int = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                  all_ops: bool = False, magnitudes: str = "continuous", m_weights: str = "mix",
-                 image_size: int | None = None, seed: int | None = None, out_dtype: str | None = None,
-                 **kwargs) -> None:
+                 image_size: int | None = None, *, config: spec.AugMixConfig | None = None, seed: int | None = None,
+                 out_dtype: str | None = None, jsd: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = spec.AugMixConfig(severity=severity, width=width, depth=depth, alpha=alpha, all_ops=all_ops,
-                                        magnitudes=magnitudes, m_weights=m_weights, image_size=image_size)
+        self.config = config if config is not None else spec.AugMixConfig(
+            severity=severity, width=width, depth=depth, alpha=alpha, all_ops=all_ops, magnitudes=magnitudes,
+            m_weights=m_weights, image_size=image_size)
         self.seed = seed
         self.out_dtype = out_dtype
+        self.jsd = bool(jsd)
         self._rng = tf.random.Generator.from_seed(seed) if seed is not None else \
             tf.random.Generator.from_non_deterministic_state()
 
@@ -300,15 +304,21 @@ class AugMix(keras.layers.Layer):
         shape = tuple(-1 if d is None else d for d in batch.shape)
         spec.check_images("AugMix", shape, dtype_name(batch.dtype), None, layout="NHWC")
         out_name = spec.out_dtype_name("AugMix", dtype_name(batch.dtype), self.out_dtype)
-        if training:
-            dyn = tf.shape(batch)
-            plan = sample_tf(self._rng.make_seeds(1)[:, 0], dyn[0], dyn[1], dyn[2], self.config)
-            out = augmix_apply(batch, plan, out_dtype=_TF_DTYPES[out_name], op_list=self.config.ops)
+        scale = 1.0 / 255.0 if batch.dtype == tf.uint8 else 1.0
+        clean = tf.cast(tf.cast(batch, tf.float32) * scale, _TF_DTYPES[out_name]) if out_name != "uint8" else \
+            quantize(batch)
+        if not training:
+            out = (clean, clean, clean) if self.jsd else clean
         else:
-            scale = 1.0 / 255.0 if batch.dtype == tf.uint8 else 1.0
-            out = tf.cast(tf.cast(batch, tf.float32) * scale, _TF_DTYPES[out_name]) if out_name != "uint8" else \
-                quantize(batch)
-        return out[0] if single else out
+            dyn = tf.shape(batch)
+            views = 2 if self.jsd else 1  # per image two aug() calls, as the official AugMixDataset
+            plan = sample_tf(self._rng.make_seeds(1)[:, 0], dyn[0] * views, dyn[1], dyn[2], self.config)
+            mixed = augmix_apply(tf.repeat(batch, views, axis=0), plan, out_dtype=_TF_DTYPES[out_name],
+                                 op_list=self.config.ops)
+            out = (clean, mixed[0::2], mixed[1::2]) if self.jsd else mixed
+        if single:
+            return tuple(v[0] for v in out) if self.jsd else out[0]
+        return out
 
     def call(self, inputs, labels=None, training: bool = True):
         if labels is not None:  # dataset.map(layer) on (images, labels) elements
@@ -323,7 +333,7 @@ class AugMix(keras.layers.Layer):
         c = self.config
         return {**super().get_config(), "severity": c.severity, "width": c.width, "depth": c.depth, "alpha": c.alpha,
                 "all_ops": c.all_ops, "magnitudes": c.magnitudes, "m_weights": c.m_weights,
-                "image_size": c.image_size, "seed": self.seed, "out_dtype": self.out_dtype}
+                "image_size": c.image_size, "seed": self.seed, "out_dtype": self.out_dtype, "jsd": self.jsd}
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -185,7 +185,7 @@ class AugMix(nn.Module):
     order). The plan of the last call is kept in :attr:`last_plan`.
 
     Args:
-        severity, width, depth, alpha, all_ops: See
+        severity, width, depth, alpha, all_ops, magnitudes, m_weights, image_size: See
             :class:`~tenfold.spec.augmix.AugMixConfig` (defaults: the official CIFAR recipe).
         config: A whole config instead of the fields.
         seed: Seed of the sampler (a ``numpy.random.Generator``). None: seeded
@@ -204,12 +204,14 @@ class AugMix(nn.Module):
     """
 
     def __init__(self, severity: int = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
-                 all_ops: bool = False, *, config: spec.AugMixConfig | None = None,
+                 all_ops: bool = False, magnitudes: str = "continuous", m_weights: str = "mix",
+                 image_size: int | None = None, *, config: spec.AugMixConfig | None = None,
                  seed: int | np.random.Generator | None = None, out_dtype: torch.dtype | None = None,
                  jsd: bool = False) -> None:
         super().__init__()
         self.config = config if config is not None else spec.AugMixConfig(
-            severity=severity, width=width, depth=depth, alpha=alpha, all_ops=all_ops)
+            severity=severity, width=width, depth=depth, alpha=alpha, all_ops=all_ops, magnitudes=magnitudes,
+            m_weights=m_weights, image_size=image_size)
         self.seed = seed
         self._rng: np.random.Generator | None = seed if isinstance(seed, np.random.Generator) else None
         self._rng_owner: object = None

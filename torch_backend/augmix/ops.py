@@ -42,8 +42,14 @@ def posterize(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
 
 
 def solarize(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
-    """Invert every pixel at or above its image's threshold (n,)."""
-    return torch.where(x.to(torch.float64) < threshold.view(-1, 1, 1, 1), x, 255 - x)
+    """Invert every pixel at or above its image's threshold (n,).
+
+    For integer pixels ``x < t`` exactly when ``x < ceil(t)``, so the test runs on uint8.
+    """
+    t = torch.ceil(threshold.to(torch.float64))
+    some = (t <= 255).view(-1, 1, 1, 1)  # a threshold above 255 inverts nothing
+    t8 = t.clamp(0, 255).to(torch.uint8).view(-1, 1, 1, 1)
+    return torch.where((x >= t8) & some, 255 - x, x)
 
 
 def autocontrast_lut(x: torch.Tensor) -> torch.Tensor:
@@ -102,12 +108,16 @@ def _finish(value: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
     return value.masked_fill_(~inside.unsqueeze(1), 0).to(torch.uint8)
 
 
-def _warp_axis(x: torch.Tensor, main: torch.Tensor, other: torch.Tensor, off: torch.Tensor, dim: int) -> torch.Tensor:
+def _warp_axis(x: torch.Tensor, main: torch.Tensor, other: torch.Tensor, off: torch.Tensor, dim: int,
+               whole_axis: bool, on_centres: bool) -> torch.Tensor:
     """Warp whose samples stay on their own row (``dim=3``) or column (``dim=2``): shears and translations.
 
     The coordinate along ``dim`` is ``main * centre + other * cross_centre + off``
     (Pillow's ``a0 xin + a1 yin + a2`` with the terms in its order; the sum of
     the two products commutes), then one gather (on a pixel centre) or two and a lerp.
+    ``whole_axis``: every ``other`` is 0 (the coordinate is the same across the
+    axis); ``on_centres``: moreover every sample lands on a pixel centre (a
+    whole-pixel translation). Both are decided on the host from the plan.
     """
     n, ch, h, w = x.shape
     dev = x.device
@@ -116,7 +126,6 @@ def _warp_axis(x: torch.Tensor, main: torch.Tensor, other: torch.Tensor, off: to
     across = torch.arange(h if dim == 3 else w, dtype=torch.float64, device=dev) + 0.5
     shape_along, shape_across = ((1, w), (h, 1)) if dim == 3 else ((h, 1), (1, w))
     coord = main.view(n, 1, 1) * along.view(shape_along)
-    whole_axis = bool((other == 0).all())
     if not whole_axis:  # 0 * centre adds +0.0 exactly: skipped for translations
         coord = coord + other.view(n, 1, 1) * across.view(shape_across)  # (n, H, W)
     coord = coord + off.view(n, 1, 1)
@@ -127,7 +136,6 @@ def _warp_axis(x: torch.Tensor, main: torch.Tensor, other: torch.Tensor, off: to
     i0 = i0.to(torch.int64).unsqueeze(1)  # (n, 1, H|1, W|1)
     full = (n, ch, h, w)
     lo = torch.gather(x, dim, i0.clamp(0, size - 1).expand(full))
-    on_centres = whole_axis and bool((main == 1).all()) and bool((off == torch.round(off)).all())
     if on_centres:  # a whole-pixel translation: dx = 0, the value is the pixel itself
         return lo.masked_fill_(~inside.unsqueeze(1), 0)
     hi = torch.gather(x, dim, (i0 + 1).clamp(0, size - 1).expand(full))
@@ -179,16 +187,18 @@ def warp(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
     Returns:
         (n, C, H, W) uint8, equal to Pillow's result.
     """
+    host = coeffs.detach().to(dtype=torch.float64, device="cpu")  # the plan's doubles: decided on the host
+    a, b, c, d, e, f = host.unbind(1)
     coeffs = coeffs.to(device=x.device, dtype=torch.float64)
-    a, b, c, d, e, f = coeffs.detach().cpu().unbind(1)
     rows_kept = bool(((d == 0) & (e == 1) & (f == 0)).all())  # v = y + .5 exactly
     cols_kept = bool(((a == 1) & (b == 0) & (c == 0)).all())  # u = x + .5 exactly
     if rows_kept and cols_kept:
         return x.clone()
-    if rows_kept:
-        return _warp_axis(x, coeffs[:, 0], coeffs[:, 1], coeffs[:, 2], dim=3)
-    if cols_kept:
-        return _warp_axis(x, coeffs[:, 4], coeffs[:, 3], coeffs[:, 5], dim=2)
+    for kept, (m, o, f0), dim in ((rows_kept, (0, 1, 2), 3), (cols_kept, (4, 3, 5), 2)):
+        if kept:
+            whole = bool((host[:, o] == 0).all())
+            centres = whole and bool((host[:, m] == 1).all()) and bool((host[:, f0] == torch.round(host[:, f0])).all())
+            return _warp_axis(x, coeffs[:, m], coeffs[:, o], coeffs[:, f0], dim, whole, centres)
     return _warp_2d(x, coeffs)
 
 
