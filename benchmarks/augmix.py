@@ -19,7 +19,8 @@ The peer code runs in its own interpreter (``-c``, importing only numpy, PIL,
 torch and torchvision), alternating with tenfold's rounds so that a drifting
 load hits both alike. Reported: median wall time per batch and images/s by
 wall time and by process CPU time (on a shared machine the CPU time is the
-steadier figure). Threads: ``--threads`` (default 1) in every process.
+steadier figure; on a GPU, ``--device cuda``, the wall time is the figure).
+Threads: ``--threads`` (default 1) in every process.
 Run with ``tenfold bench augmix`` or ``python -m tenfold.benchmarks.augmix``.
 """
 
@@ -96,11 +97,15 @@ def aug_float(x):  # augment_and_mix.py: HWC float in [0, 1]; uint8 round trip a
         mix += ws[i] * a
     return (1 - m) * x + m * mix
 
+dev = torch.device(args["device"])
+def sync():
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
 def timed(fn, repeat):
-    fn()
+    fn(); sync()
     walls, cpus = [], []
     for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time(); fn()
+        w, c = time.perf_counter(), time.process_time(); fn(); sync()
         walls.append(time.perf_counter() - w); cpus.append(time.process_time() - c)
     return sorted(walls)[len(walls) // 2], sorted(cpus)[len(cpus) // 2]
 
@@ -111,17 +116,20 @@ for size in args["sizes"]:
     g = torch.Generator().manual_seed(0)
     x8 = torch.randint(0, 256, (args["batch"], 3, size, size), generator=g, dtype=torch.uint8)
     for dtype in args["dtypes"]:
-        x = x8 if dtype == "uint8" else x8.float() / 255
+        x = (x8 if dtype == "uint8" else x8.float() / 255).to(dev)
         fns = {}
         try:
             import torchvision
             from torchvision.transforms import v2
             t = v2.AugMix()
-            fns["torchvision %s v2.AugMix per image" % torchvision.__version__.split("+")[0]] = \
+            fns["torchvision %s v2.AugMix per image%s" % (torchvision.__version__.split("+")[0],
+                                                          "" if dev.type == "cpu" else " (" + dev.type + ")")] = \
                 lambda t=t, x=x: [t(x[i]) for i in range(x.shape[0])]
         except ImportError:
             pass
-        if dtype == "uint8":
+        if dev.type != "cpu":
+            pass  # the official loop is PIL: CPU only
+        elif dtype == "uint8":
             pils = [Image.fromarray(v.permute(1, 2, 0).numpy()) for v in x8]
             fns["official loop (PIL)"] = lambda p=pils: [aug_pil(im) for im in p]
         else:
@@ -134,12 +142,18 @@ print(json.dumps({"rows": rows}))
 '''
 
 
-def _ours(sizes, dtypes, repeat: int, threads: int, groups: tuple[str, ...]) -> list[dict]:
+def _ours(sizes, dtypes, repeat: int, threads: int, groups: tuple[str, ...], device: str = "cpu") -> list[dict]:
     import torch
 
     from tenfold.torch_backend.augmix import AugMix
 
     torch.set_num_threads(threads)
+    dev = torch.device(device)
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
     rows = []
     tf_layer = None
     if "tf" in groups:
@@ -154,18 +168,21 @@ def _ours(sizes, dtypes, repeat: int, threads: int, groups: tuple[str, ...]) -> 
         g = torch.Generator().manual_seed(0)
         x8 = torch.randint(0, 256, (BATCH, 3, size, size), generator=g, dtype=torch.uint8)
         for dtype in dtypes:
-            x = x8 if dtype == "uint8" else x8.float() / 255
+            x = (x8 if dtype == "uint8" else x8.float() / 255).to(dev)
             transform = AugMix(seed=0)
-            fns = {"tenfold torch AugMix (batch)": lambda t=transform, x=x: t(x)}
+            suffix = "" if dev.type == "cpu" else f" ({dev.type})"
+            fns = {f"tenfold torch AugMix (batch){suffix}": lambda t=transform, x=x: t(x)}
             if tf_layer is not None:
                 xt = tf.constant(x.permute(0, 2, 3, 1).numpy())
                 fns["tenfold tf AugMix layer (batch, eager)"] = lambda xt=xt: tf_layer(xt).shape
             for name, fn in fns.items():
                 fn()
+                sync()
                 walls, cpus = [], []
                 for _ in range(repeat):
                     w, c = time.perf_counter(), time.process_time()
                     fn()
+                    sync()
                     walls.append(time.perf_counter() - w)
                     cpus.append(time.process_time() - c)
                 rows.append({"size": size, "dtype": dtype, "variant": name, "wall": statistics.median(walls),
@@ -173,9 +190,9 @@ def _ours(sizes, dtypes, repeat: int, threads: int, groups: tuple[str, ...]) -> 
     return rows
 
 
-def _peers(py, sizes, dtypes, repeat: int, threads: int) -> list[dict]:
+def _peers(py, sizes, dtypes, repeat: int, threads: int, device: str = "cpu") -> list[dict]:
     spec = json.dumps({"sizes": list(sizes), "dtypes": list(dtypes), "repeat": repeat, "threads": threads,
-                       "batch": BATCH})
+                       "batch": BATCH, "device": device})
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     proc = subprocess.run([str(py), "-c", PEER_CODE, spec], capture_output=True, text=True, env=env, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -185,7 +202,7 @@ def _peers(py, sizes, dtypes, repeat: int, threads: int) -> list[dict]:
 
 
 def run(sizes=SIZES, dtypes=DTYPES, repeat: int = 3, rounds: int = 2, threads: int = 1,
-        groups: tuple[str, ...] = ("torch",), peers: bool = True) -> tuple[list[dict], list[str]]:
+        groups: tuple[str, ...] = ("torch",), peers: bool = True, device: str = "cpu") -> tuple[list[dict], list[str]]:
     """Alternate ``rounds`` of peer and tenfold measurements; keep each variant's best round (least disturbed)."""
     from tenfold import progress
 
@@ -200,9 +217,9 @@ def run(sizes=SIZES, dtypes=DTYPES, repeat: int = 3, rounds: int = 2, threads: i
             batches = []
             if py is not None:
                 say(f"round {r + 1}/{rounds}: peers")
-                batches.append(_peers(py, sizes, dtypes, repeat, threads))
+                batches.append(_peers(py, sizes, dtypes, repeat, threads, device))
             say(f"round {r + 1}/{rounds}: tenfold")
-            batches.append(_ours(sizes, dtypes, repeat, threads, groups))
+            batches.append(_ours(sizes, dtypes, repeat, threads, groups, device))
             for row in (row for b in batches for row in b):
                 key = (row["size"], row["dtype"], row["variant"])
                 if key not in best or row["cpu"] < best[key]["cpu"]:
@@ -210,8 +227,8 @@ def run(sizes=SIZES, dtypes=DTYPES, repeat: int = 3, rounds: int = 2, threads: i
     return list(best.values()), notes
 
 
-def report(rows: list[dict], notes: list[str], threads: int) -> str:
-    lines = [f"AugMix, batch {BATCH}, NCHW, CPU, {threads} thread(s); best of the rounds by CPU time",
+def report(rows: list[dict], notes: list[str], threads: int, device: str = "cpu") -> str:
+    lines = [f"AugMix, batch {BATCH}, NCHW, {device}, {threads} CPU thread(s); best of the rounds by CPU time",
              f"{'px':>4} {'dtype':<8} {'variant':<42} {'ms/batch':>9} {'img/s wall':>11} {'img/s cpu':>10}"]
     for r in sorted(rows, key=lambda r: (r["size"], r["dtype"], r["variant"])):
         lines.append(f"{r['size']:>4} {r['dtype']:<8} {r['variant']:<42} {1e3 * r['wall']:>9.1f} "
@@ -237,11 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads in every process (default 1)")
     parser.add_argument("--group", action="append", choices=("torch", "tf"), help="tenfold backends (default torch)")
     parser.add_argument("--no-peers", action="store_true", help="time tenfold only")
+    parser.add_argument("--device", default="cpu", help="torch device of tenfold and torchvision (cuda: the GPU "
+                        "check; the official PIL loop stays on the CPU)")
     parser.add_argument("--json", help="also write the measurements to this file")
     args = parser.parse_args(argv)
     rows, notes = run(tuple(args.size or SIZES), tuple(args.dtype or DTYPES), args.repeat, args.rounds,
-                      args.threads, tuple(args.group or ("torch",)), not args.no_peers)
-    return emit(report(rows, notes, args.threads), {"rows": rows, "notes": notes}, args.json)
+                      args.threads, tuple(args.group or ("torch",)), not args.no_peers, args.device)
+    return emit(report(rows, notes, args.threads, args.device), {"rows": rows, "notes": notes}, args.json)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,11 @@ def test_show_cutmix_pairs_one_image_with_its_variants(tmp_path):
     scale = -(-128 // 16)
     tile = pic[8:8 + 12 * scale:scale, 8:8 + 16 * scale:scale, 0]
     np.testing.assert_array_equal(tile, np.clip(img * 255, 0, 255).astype(np.uint8))
+
+
+def test_bench_augmix_runs(capsys):
+    pytest.importorskip("torch")
+    from tenfold.benchmarks import augmix as bench
+
+    assert bench.main(["--size", "8", "--dtype", "uint8", "--repeat", "1", "--rounds", "1", "--no-peers"]) == 0
+    assert "tenfold torch AugMix (batch)" in capsys.readouterr().out
