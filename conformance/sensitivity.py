@@ -124,6 +124,42 @@ def _mish_nan_at_minus_inf() -> contextlib.AbstractContextManager:
     return _wrapped("tenfold.numpy_ref.mish", "mish", make)
 
 
+def _augmix_corner_sampling() -> contextlib.AbstractContextManager:
+    def make(f):
+        def affine(image, coeffs):  # sample at pixel corners (x, y) instead of Pillow's centres (x + .5, y + .5)
+            a, b, c, d, e, g = coeffs
+            return f(image, (a, b, c - 0.5 * (a + b), d, e, g - 0.5 * (d + e)))
+        return affine
+    return _wrapped("tenfold.numpy_ref.augmix.ops", "affine", make)
+
+
+def _augmix_paper_m() -> contextlib.AbstractContextManager:
+    def make(f):
+        def apply(plan, images, **kwargs):  # m weights the image, as the paper's Algorithm 1
+            swapped = tuple(1.0 - v for v in plan.mix_weight)
+            return f(dataclasses.replace(plan, mix_weight=swapped), images, **kwargs)
+        return apply
+    return _wrapped("tenfold.numpy_ref.augmix", "apply", make)
+
+
+def _augmix_jsd_sum() -> contextlib.AbstractContextManager:
+    def make(f):
+        def jsd(*logits, weight=12.0, **kwargs):  # 12 * the sum of the KL terms, not their mean
+            return f(*logits, weight=3.0 * weight, **kwargs)
+        return jsd
+    return _stacked(
+        _wrapped("tenfold.numpy_ref.augmix", "jsd_consistency", make),
+        _wrapped("tenfold.numpy_ref.augmix", "jsd_consistency_grad", make))
+
+
+@contextlib.contextmanager
+def _stacked(*managers: contextlib.AbstractContextManager) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        for m in managers:
+            stack.enter_context(m)
+        yield
+
+
 #: Every documented numeric convention of the landed methods, with its flip.
 CONVENTIONS: tuple[Convention, ...] = (
     Convention("vit", "layer_norm_eps", "LayerNorm eps 1e-6 (Flax)", "1e-5 (PyTorch's default)", _vit_eps,
@@ -145,6 +181,14 @@ CONVENTIONS: tuple[Convention, ...] = (
                "lambda as sampled", _cutmix_uncorrected_lam, modes=("eager",), dtypes=("uint8", "float32")),
     Convention("mish", "limit_at_minus_inf", "mish(-inf) = 0, the limit", "NaN (the official formula)",
                _mish_nan_at_minus_inf, modes=("eager",)),
+    Convention("augmix", "pixel_centres", "Pillow's inverse map samples at pixel centres (x + .5, y + .5)",
+               "at pixel corners (x, y)", _augmix_corner_sampling, modes=("ops",), dtypes=("uint8",),
+               cases=("op-rotate", "op-shear_x", "op-shear_y")),
+    Convention("augmix", "m_weights", "m weights the chain mixture (official cifar.py)", "m weights the image "
+               "(the paper's Algorithm 1)", _augmix_paper_m, modes=("eager",), dtypes=("float32",),
+               cases=("official", "torchvision")),
+    Convention("augmix", "jsd_mean", "12 * the mean of the three KL terms (official)", "12 * their sum",
+               _augmix_jsd_sum, modes=("jsd",), dtypes=("float64",)),
 )
 
 
