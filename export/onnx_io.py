@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import onnx
 
+from tenfold.spec.checkpoints import atomic_write
 from tenfold.spec.errors import ExportError, expected
 
 
@@ -26,20 +26,12 @@ def check(model: onnx.ModelProto, where: str = "onnx") -> None:
 def save_atomic(model: onnx.ModelProto, path: str | os.PathLike) -> Path:
     """Write ``model`` to ``path`` as one file via a temporary file and a rename.
 
-    A reader never sees a half-written file: the bytes go to a temporary file
-    in the same folder, which then replaces ``path`` in one ``os.replace``.
+    A reader never sees a half-written file (:func:`tenfold.spec.checkpoints.atomic_write`),
+    and the file gets the mode a plain ``open`` would give (the umask's), so
+    a serving process running as another user can read it.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(model.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    data = model.SerializeToString()
+    return atomic_write(path, lambda fh: fh.write(data))
 
 
 def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> onnx.ModelProto:

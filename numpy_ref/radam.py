@@ -70,6 +70,7 @@ def step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray | None], sta
         ShapeError: If a gradient's shape differs from its parameter's.
         CheckpointError: If ``state`` lacks a parameter or holds an unknown one.
     """
+    config = spec.RAdamConfig.coerce(config, "radam.step")
     missing = sorted(set(params) - set(state.step))
     unknown = sorted(set(grads) - set(params))
     if missing or unknown:

@@ -157,9 +157,7 @@ def sample_tf(seed: tf.Tensor, batch_size, height, width,
         float64 (B,), int32 (B, 4) as y1, y2, x1, x2, int32 (B,), bool (B,),
         float64 (B,), int32 (B, 2) as cy, cx.
     """
-    config = spec.CutMixConfig() if config is None else config
-    if not isinstance(config, spec.CutMixConfig):
-        raise TenfoldError(expected("sample_tf", "a CutMixConfig", type(config).__name__))
+    config = spec.CutMixConfig() if config is None else spec.CutMixConfig.coerce(config, "sample_tf")
     b = tf.cast(batch_size, tf.int32)
     h = tf.cast(height, tf.int32)
     w = tf.cast(width, tf.int32)

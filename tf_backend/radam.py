@@ -65,7 +65,7 @@ class RAdam(keras.optimizers.Optimizer):
                  weight_decay_mode: str | None = None, threshold: float | None = None,
                  threshold_inclusive: bool | None = None, early: str | None = None, eps_mode: str | None = None,
                  config: spec.RAdamConfig | None = None, name: str = "radam", **kwargs: Any) -> None:
-        config = config or spec.RAdamConfig.official()
+        config = spec.RAdamConfig.official() if config is None else spec.RAdamConfig.coerce(config, "RAdam")
         changes: dict[str, Any] = {k: v for k, v in (
             ("eps", epsilon), ("weight_decay", weight_decay), ("weight_decay_mode", weight_decay_mode),
             ("threshold", threshold), ("threshold_inclusive", threshold_inclusive), ("early", early),

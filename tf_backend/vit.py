@@ -50,7 +50,7 @@ class ViT(keras.Model):
 
     def __init__(self, config: spec.ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = config
+        self.config = config = spec.ViTConfig.coerce(config, "ViT")
         self._param_vars: dict[str, keras.Variable] = {}
         for name, shape in spec.param_shapes(config).items():
             init = "ones" if name.endswith("/scale") else "zeros"

@@ -284,7 +284,7 @@ class CutMix(nn.Module):
                  seed: int | np.random.Generator | None = None, inplace: bool = False,
                  target_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.config = config if config is not None else spec.CutMixConfig(
+        self.config = spec.CutMixConfig.coerce(config, "CutMix") if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
         self.seed = seed

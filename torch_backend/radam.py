@@ -94,7 +94,7 @@ class RAdam(torch.optim.Optimizer):
     def __init__(self, params: Iterable, lr: float | None = None, betas: tuple[float, float] | None = None,
                  eps: float | None = None, weight_decay: float | None = None, *,
                  config: spec.RAdamConfig | None = None, impl: str | None = None) -> None:
-        config = config or spec.RAdamConfig.official()
+        config = spec.RAdamConfig.official() if config is None else spec.RAdamConfig.coerce(config, "RAdam")
         overrides = {k: v for k, v in (("lr", lr), ("betas", betas), ("eps", eps), ("weight_decay", weight_decay))
                      if v is not None}
         if "betas" in overrides:

@@ -72,7 +72,7 @@ class ViT(nn.Module):
 
     def __init__(self, config: spec.ViTConfig) -> None:
         super().__init__()
-        self.config = config
+        self.config = config = spec.ViTConfig.coerce(config, "ViT")
         d, p = config.hidden_size, config.patch_size
         self.patch_embed = nn.Module()
         self.patch_embed.proj = nn.Conv2d(config.in_channels, d, kernel_size=p, stride=p)
@@ -118,7 +118,7 @@ def load_params(model: ViT, params: Mapping[str, np.ndarray]) -> ViT:
     Raises:
         CheckpointError: Listing every missing, unexpected and mis-shaped key.
     """
-    sd = ckpt.to_timm(params, model.config)  # validates the canonical params
+    sd = ckpt.to_timm(params, model.config, "load_params")  # validates the canonical params
     ref = model.state_dict()
     with torch.no_grad():
         for key, value in sd.items():

@@ -79,6 +79,7 @@ def resnet_forward(x: object, params: dict[str, np.ndarray], config: spec.ResNet
     Returns:
         ``(N, num_classes)`` logits.
     """
+    config = spec.coerce_config(config, "resnet_forward")
     x = _check_input("resnet_forward", x, config.in_channels)
     check_params(params, config, "resnet_forward")
     _check_mode("resnet_forward", config, training)
@@ -110,6 +111,7 @@ def channel_shuffle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.ShuffleNetV2FReLUConfig, *,
                        training: bool = False, updates: dict | None = None) -> np.ndarray:
     """Logits of ShuffleNetV2-FReLU (arguments as :func:`resnet_forward`)."""
+    config = spec.coerce_config(config, "shufflenet_forward")
     x = _check_input("shufflenet_forward", x, config.in_channels)
     check_params(params, config, "shufflenet_forward")
     _check_mode("shufflenet_forward", config, training)
@@ -135,7 +137,11 @@ def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.Sh
 
 def forward(x: object, params: dict[str, np.ndarray], config: spec.NetConfig, *, training: bool = False,
             updates: dict | None = None) -> np.ndarray:
-    """Logits of any FReLU network config (eval mode by default; see :func:`resnet_forward`)."""
+    """Logits of any FReLU network config (eval mode by default; see :func:`resnet_forward`).
+
+    ``config`` may also be a preset name of :data:`tenfold.spec.frelu.nets.PRESETS` (``"cifar"``).
+    """
+    config = spec.coerce_config(config, "forward")
     if isinstance(config, spec.ResNetFReLUConfig):
         return resnet_forward(x, params, config, training=training, updates=updates)
     return shufflenet_forward(x, params, config, training=training, updates=updates)

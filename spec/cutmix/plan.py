@@ -173,9 +173,7 @@ def sample(rng: np.random.Generator | np.random.RandomState, batch_size: int, he
     Raises:
         TenfoldError: On a non-positive size or a bad config.
     """
-    config = CutMixConfig() if config is None else config
-    if not isinstance(config, CutMixConfig):
-        raise ConfigError(expected("cutmix.sample", "a CutMixConfig", type(config).__name__))
+    config = CutMixConfig() if config is None else CutMixConfig.coerce(config, "cutmix.sample")
     if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
         raise TenfoldError(expected("cutmix.sample", "a numpy.random.Generator or RandomState",
                                     type(rng).__name__))

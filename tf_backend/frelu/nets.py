@@ -114,7 +114,8 @@ class FReLUResNet(keras.Model):
 
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or spec.ResNetFReLUConfig()
+        self.config = config = spec.ResNetFReLUConfig() if config is None else \
+            spec.ResNetFReLUConfig.coerce(config, "FReLUResNet")
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
         self.stem = ConvBN(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                             dtype=self.dtype_policy)
@@ -187,7 +188,8 @@ class ShuffleNetV2FReLU(keras.Model):
 
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or spec.ShuffleNetV2FReLUConfig()
+        self.config = config = spec.ShuffleNetV2FReLUConfig() if config is None else \
+            spec.ShuffleNetV2FReLUConfig.coerce(config, "ShuffleNetV2FReLU")
         ch, p = config.stage_out_channels, self.dtype_policy
         self.first_conv = ConvBN(config.in_channels, ch[0], 3, 2, False, config, dtype=p)
         self.first_act = _act(True, ch[0], config, p)
@@ -218,7 +220,8 @@ class ShuffleNetV2FReLU(keras.Model):
 
 
 def build(config: spec.NetConfig, dtype: str | None = None) -> keras.Model:
-    """The Keras model of any FReLU network config (weights created, NHWC)."""
+    """The Keras model of any FReLU network config or preset name (weights created, NHWC)."""
+    config = spec.coerce_config(config, "build")
     if isinstance(config, spec.ResNetFReLUConfig):
         return FReLUResNet(config, dtype=dtype)
     if isinstance(config, spec.ShuffleNetV2FReLUConfig):
@@ -250,7 +253,8 @@ def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> ker
         CheckpointError: One error listing every missing, unexpected or mis-shaped entry.
     """
     variables = model.canonical()
-    shapes = {k: tuple(_to_canonical(np.zeros(var.shape), tag).shape) for k, (var, tag) in variables.items()}
+    shapes = {k: tuple(_to_canonical(np.broadcast_to(np.False_, tuple(var.shape)), tag).shape)  # views, no copy
+              for k, (var, tag) in variables.items()}
     check_params(params, shapes, "load_params", what="the entries of the model's param_shapes")
     for k, (var, tag) in variables.items():
         var.assign(tf.cast(_to_tf(np.asarray(params[k]), tag), var.dtype))

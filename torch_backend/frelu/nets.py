@@ -76,7 +76,8 @@ class FReLUResNet(nn.Module):
 
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        self.config = config = config or spec.ResNetFReLUConfig()
+        self.config = config = spec.ResNetFReLUConfig() if config is None else \
+            spec.ResNetFReLUConfig.coerce(config, "FReLUResNet")
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
         self.conv1, self.bn1 = _conv_bn(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                                         dtype=dtype)
@@ -133,7 +134,8 @@ class ShuffleNetV2FReLU(nn.Module):
 
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        self.config = config = config or spec.ShuffleNetV2FReLUConfig()
+        self.config = config = spec.ShuffleNetV2FReLUConfig() if config is None else \
+            spec.ShuffleNetV2FReLUConfig.coerce(config, "ShuffleNetV2FReLU")
         ch = config.stage_out_channels
         self.first_conv = nn.Sequential(*_conv_bn(config.in_channels, ch[0], 3, 2, False, config, dtype=dtype),
                                         _act(True, ch[0], config, dtype))
@@ -151,7 +153,8 @@ class ShuffleNetV2FReLU(nn.Module):
 
 
 def build(config: spec.NetConfig, dtype: torch.dtype | None = None) -> nn.Module:
-    """The PyTorch model of any FReLU network config."""
+    """The PyTorch model of any FReLU network config (or a preset name of ``spec.frelu.nets.PRESETS``)."""
+    config = spec.coerce_config(config, "build")
     if isinstance(config, spec.ResNetFReLUConfig):
         return FReLUResNet(config, dtype)
     if isinstance(config, spec.ShuffleNetV2FReLUConfig):
