@@ -11,6 +11,7 @@ from types import ModuleType
 import numpy as np
 
 from tenfold import spec
+from tenfold.spec.errors import ConfigError, expected
 
 from . import backends
 from .case import Check, Result, Suite
@@ -34,10 +35,17 @@ def _api_suite(method: str, backend: str) -> Suite:
 def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None = None,
          dtypes: Iterable[str] | None = None, modes: Iterable[str] | None = None,
          cases: Iterable[str] | None = None, seed: int = 0) -> list[Check]:
-    """Every check selected by the filters (``None`` selects all), without running any."""
+    """Every check selected by the filters (``None`` selects all), without running any.
+
+    Raises:
+        ConfigError: If a ``dtypes``, ``modes`` or ``cases`` value matches no
+            check of the selected methods and backends (a typo such as
+            ``--dtype int8`` never yields a green run of the other rows).
+    """
     methods = list(methods or spec.METHOD_IDS)
     picked_backends = set(backends_ or backends.BACKENDS)
     dtypes, modes, cases = (set(v) if v else None for v in (dtypes, modes, cases))
+    seen: dict[str, set[str]] = {"dtype": set(), "mode": set(), "case": set()}
     checks = []
     for method in methods:
         module = method_module(method)
@@ -49,6 +57,9 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
                 continue
             if any(r not in picked_backends for r in suite.requires):
                 continue
+            seen["mode"].add(suite.mode)
+            seen["dtype"].update(d for d in suite.dtypes if d != "-")
+            seen["case"].update(suite.cases)
             for dtype in suite.dtypes:
                 if dtypes and dtype not in dtypes and dtype != "-":
                     continue
@@ -56,6 +67,13 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
                     if cases and case not in cases:
                         continue
                     checks.append(Check(method, suite.backend, suite.mode, dtype, case, seed, suite))
+    for label, wanted in (("dtype", dtypes), ("mode", modes), ("case", cases)):
+        unknown = sorted((wanted or set()) - seen[label])
+        if unknown:
+            known = sorted(seen[label])
+            shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")
+            raise ConfigError(expected(f"conformance --{label}", f"values with checks in {', '.join(methods)} "
+                                       f"({shown})", ", ".join(repr(u) for u in unknown)))
     return checks
 
 

@@ -259,13 +259,13 @@ def fit_config(config: ViTConfig, shapes: Mapping[str, tuple[int, ...]]) -> ViTC
     shapes = {k.removeprefix("module.").removeprefix("params/").removeprefix("opt/target/"): tuple(v)
               for k, v in shapes.items()}
     changes: dict[str, object] = {}
-    if "head/bias" in shapes:
-        changes["num_classes"] = shapes["head/bias"][0]
-    elif "head.bias" in shapes:
-        changes["num_classes"] = shapes["head.bias"][0]
+    for key in ("head/bias", "head.bias"):
+        if len(shapes.get(key, ())) == 1:  # a malformed head is left to check_params to report
+            changes["num_classes"] = shapes[key][0]
+            break
     if "embedding/kernel" in shapes or "patch_embed.proj.weight" in shapes:
         changes["representation_size"] = next((shapes[k][0] for k in ("pre_logits/bias", "pre_logits.fc.bias")
-                                               if k in shapes), None)
+                                               if len(shapes.get(k, ())) == 1), None)
         changes["classifier"] = "token" if ("cls" in shapes or "cls_token" in shapes) else "gap"
     return config.replace(**changes)
 
