@@ -28,7 +28,7 @@ import tensorflow as tf
 from tenfold.spec import vit as spec
 from tenfold.spec.vit import checkpoint as ckpt
 
-from ._tensors import as_tensor, dtype_name
+from ._tensors import ArrayInput, as_tensor, dtype_name
 from .layers.activations import gelu
 from .layers.norm import layer_norm
 
@@ -38,7 +38,7 @@ def _var_name(name: str) -> str:
 
 
 @keras.saving.register_keras_serializable(package="tenfold")
-class ViT(keras.Model):
+class ViT(ArrayInput, keras.Model):
     """Vision Transformer classifier taking NHWC images ``(B, S, S, C)``; returns ``(B, classes)`` logits.
 
     Paper: Dosovitskiy et al., ICLR 2021. Official code: google-research/vision_transformer.
@@ -47,6 +47,8 @@ class ViT(keras.Model):
         config: The model configuration (:class:`tenfold.spec.vit.ViTConfig`).
         **kwargs: Keras ``Model`` arguments, e.g. ``dtype="float64"``.
     """
+
+    INPUT_WHERE = "ViT"
 
     def __init__(self, config: spec.ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -25,7 +25,7 @@ from torch import nn
 from tenfold.spec import vit as spec
 from tenfold.spec.vit import checkpoint as ckpt
 
-from ._tensors import as_tensor, dtype_name
+from ._tensors import as_tensor, dtype_name, to_param_dtype
 
 
 class _Block(nn.Module):
@@ -94,6 +94,7 @@ class ViT(nn.Module):
         x = as_tensor("ViT", x)
         if not torch.compiler.is_compiling():
             spec.check_images(tuple(x.shape), dtype_name(x.dtype), self.config, "NCHW", "ViT")
+            x = to_param_dtype(x, self)
         x = self.patch_embed.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
         if self.config.classifier == "token":
             x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1).to(x.dtype), x], dim=1)  # (B, N+1, D)

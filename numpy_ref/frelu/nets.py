@@ -13,7 +13,7 @@ import numpy as np
 
 from tenfold.spec import frelu as act_spec
 from tenfold.spec.contracts import check_params as contract_check
-from tenfold.spec.errors import CheckpointError, ConfigError, ShapeError, expected
+from tenfold.spec.errors import CheckpointError, ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
 from .._arrays import as_array, dtype_name
@@ -46,8 +46,7 @@ class _Pass:
 def _check_input(where: str, x: object, channels: int) -> np.ndarray:
     x = as_array(where, x)
     act_spec.check_dtype(dtype_name(x.dtype), where)
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ShapeError(expected(where, f"a 4-D input (N, {channels}, H, W)", f"shape {x.shape}"))
+    act_spec.check_input(where, x.shape, channels)  # the message of every layer
     return x
 
 

@@ -21,6 +21,7 @@ from tenfold.spec.contracts import check_params
 from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
+from .._tensors import ArrayInput
 from ..layers.conv import Conv, to_canonical, to_tf_layout
 from ..layers.norm import BatchNorm
 from .act import FReLU, check_input
@@ -102,7 +103,7 @@ def _max_pool_3x3_s2(x: tf.Tensor) -> tf.Tensor:
     return tf.nn.max_pool2d(x, 3, 2, "VALID")
 
 
-class FReLUResNet(keras.Model):
+class FReLUResNet(ArrayInput, keras.Model):
     """A ResNet with FReLU in chosen stages (NHWC); ``FReLUResNet(ResNetFReLUConfig.resnet50())`` is the official.
 
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``resnet/resnet.py``.
@@ -111,6 +112,8 @@ class FReLUResNet(keras.Model):
         config: The network (:class:`tenfold.spec.frelu.nets.ResNetFReLUConfig`).
         dtype: Keras dtype (policy) of the weights and computation.
     """
+
+    INPUT_WHERE = "FReLUResNet"
 
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -180,11 +183,13 @@ class ShuffleV2Block(keras.layers.Layer):
         return out
 
 
-class ShuffleNetV2FReLU(keras.Model):
+class ShuffleNetV2FReLU(ArrayInput, keras.Model):
     """ShuffleNetV2 with (light) FReLU, NHWC; ``ShuffleNetV2FReLU(ShuffleNetV2FReLUConfig.x0_5())`` is the official.
 
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``shufflenetv2/shufflenet_v2.py``.
     """
+
+    INPUT_WHERE = "ShuffleNetV2FReLU"
 
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -23,6 +23,7 @@ from tenfold.spec.contracts import check_params
 from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
+from .._tensors import to_param_dtype
 from ..layers.norm import BatchNorm2d
 from .act import FReLU, check_input
 
@@ -92,7 +93,7 @@ class FReLUResNet(nn.Module):
         self.fc = nn.Linear(config.out_features, config.num_classes, dtype=dtype)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_input("FReLUResNet", x, self.config.in_channels)
+        x = to_param_dtype(check_input("FReLUResNet", x, self.config.in_channels), self)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
         for stage in range(len(self.config.layers)):
             x = getattr(self, f"layer{stage + 1}")(x)
@@ -146,7 +147,7 @@ class ShuffleNetV2FReLU(nn.Module):
         self.classifier = nn.Sequential(nn.Linear(ch[-1], config.num_classes, bias=False, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_input("ShuffleNetV2FReLU", x, self.config.in_channels)
+        x = to_param_dtype(check_input("ShuffleNetV2FReLU", x, self.config.in_channels), self)
         x = self.maxpool(self.first_conv(x))  # (N, 24, H/4, W/4)
         x = self.conv_last(self.features(x))  # (N, 1024, H/32, W/32)
         return self.classifier(x.mean(dim=(2, 3)))  # (N, num_classes)
