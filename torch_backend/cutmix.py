@@ -215,7 +215,8 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
     Args:
         images: (B, C, H, W) tensor, uint8, any other integer or float dtype, any device.
         labels: Class indices (B,) of an integer dtype, or soft / one-hot rows (B, K) of a float dtype.
-        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan` for this B, H, W.
+        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan` for this B, H, W, or its
+            ``to_dict()``, or a dict of arrays (:func:`tenfold.spec.cutmix.as_plan`).
         num_classes: K.
         inplace: Write the result into ``images`` (which must then not be needed
             any more); only the box region is moved.
@@ -234,9 +235,9 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
             of the wrong batch size, dtype or range, or ``num_classes < 1``.
     """
     where = "cutmix"
-    if not isinstance(plan, spec.CutMixPlan):
-        raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
     x = as_tensor(where, images)
+    _, h, w = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), None)
+    plan = spec.as_plan(where, plan, h, w)
     b, _, _ = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), plan)
     y, hard = _labels(where, labels, b, num_classes)
     if inplace and x.requires_grad:
