@@ -96,6 +96,7 @@ def init_params(config: spec.ViTConfig, rng: np.random.Generator, head_scale: fl
     otherwise).
     """
     out = {}
+    config = spec.ViTConfig.coerce(config, "init_params")
     for name, shape in spec.param_shapes(config).items():
         if name.endswith("/scale"):
             out[name] = 1.0 + 0.1 * rng.standard_normal(shape)

@@ -257,7 +257,7 @@ class CutMix(keras.layers.Layer):
                  pairing: str = "randperm", granularity: str = "batch", *, config: spec.CutMixConfig | None = None,
                  seed: int | None = None, target_dtype: tf.DType | str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = config if config is not None else spec.CutMixConfig(
+        self.config = spec.CutMixConfig.coerce(config, "CutMix") if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.target_dtype = None if target_dtype is None else tf.as_dtype(target_dtype)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)

@@ -158,6 +158,7 @@ def fold_batchnorm(params: dict[str, np.ndarray], config: spec.NetConfig) -> tup
         ``(folded_params, config.replace(folded=True))``; the folded network's
         eval-mode output equals the original's up to rounding.
     """
+    config = spec.coerce_config(config, "fold_batchnorm")
     if config.folded:
         raise CheckpointError(expected("fold_batchnorm", "an unfolded config", "folded=True"))
     check_params(params, config, "fold_batchnorm")
@@ -182,6 +183,7 @@ def from_megengine(arrays: dict[str, np.ndarray], config: spec.NetConfig) -> dic
     Raises:
         CheckpointError: Listing missing, unexpected or mis-sized entries.
     """
+    config = spec.coerce_config(config, "from_megengine")
     shapes = spec.param_shapes(config)
     out = {}
     for k, v in arrays.items():
@@ -198,6 +200,7 @@ def init_params(config: spec.NetConfig, rng: np.random.Generator, dtype: str = "
     bias ``N(0, 0.1)``, running mean ``N(0, 0.1)``, running var ``U(0.5, 1.5)``.
     """
     params = {}
+    config = spec.coerce_config(config, "init_params")
     for name, shape in spec.param_shapes(config).items():
         if name.endswith("running_var") or (name.endswith(".weight") and len(shape) == 1):
             v = rng.uniform(0.5, 1.5, shape)

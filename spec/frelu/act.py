@@ -153,7 +153,7 @@ def param_shapes(channels: int, config: FReLUConfig | None = None, prefix: str =
         folded: BatchNorm folded into the convolutions (every conv then has a
             bias and there are no ``bn_*`` entries).
     """
-    config = config or FReLUConfig()
+    config = FReLUConfig() if config is None else FReLUConfig.coerce(config, "frelu.param_shapes")
     check_channels("frelu.param_shapes", channels)
     shapes: dict[str, tuple[int, ...]] = {}
     for conv, norm, (kh, kw) in conv_names(config):

@@ -327,7 +327,8 @@ NetConfig = ResNetFReLUConfig | ShuffleNetV2FReLUConfig
 
 
 def param_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
-    """Canonical parameter names and shapes of any FReLU network config."""
+    """Canonical parameter names and shapes of any FReLU network config (or preset name of :data:`PRESETS`)."""
+    config = coerce_config(config, "frelu_nets.param_shapes")
     if isinstance(config, ResNetFReLUConfig):
         return resnet_param_shapes(config)
     if isinstance(config, ShuffleNetV2FReLUConfig):

@@ -159,6 +159,7 @@ def param_shapes(config: ViTConfig) -> dict[str, tuple[int, ...]]:
     kernels are ``(in, out)``, attention projections are ``(D, heads, head_dim)``
     and the output projection ``(heads, head_dim, D)``.
     """
+    config = ViTConfig.coerce(config, "vit.param_shapes")
     d, p, c, h, dh = config.hidden_size, config.patch_size, config.in_channels, config.num_heads, config.head_dim
     shapes: dict[str, tuple[int, ...]] = {"embedding/kernel": (p, p, c, d), "embedding/bias": (d,)}
     if config.classifier == "token":
