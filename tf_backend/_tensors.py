@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 from tenfold.spec.dtypes import array_like, check_numeric
@@ -46,6 +48,7 @@ class ArrayInput:
     INPUT_WHERE = "layer"
 
     def __call__(self, inputs=None, *args, **kwargs):
-        if inputs is None or isinstance(inputs, (list, tuple, int, float, str)):
-            inputs = as_tensor(self.INPUT_WHERE, inputs)
+        if not isinstance(inputs, (tf.Tensor, tf.Variable, tf.__internal__.CompositeTensor, np.ndarray,
+                                   keras.KerasTensor)):
+            inputs = as_tensor(self.INPUT_WHERE, inputs)  # None, lists, scalars, strings, other objects
         return super().__call__(inputs, *args, **kwargs)
