@@ -102,7 +102,7 @@ def _check_plan_size(where: str, x: tf.Tensor, shape: tuple[int, ...], plan: spe
                                   f"B={fmt[3]}, H={fmt[4]}, W={fmt[5]}"))
     if -1 not in got and -1 not in want:
         return x
-    msg = expected(where, "images of the plan's batch size, height and width", "another size")
+    msg = expected(where, "images with the batch size, height and width of the plan", "another size")
     dyn = tf.shape(x)
     want_t = tf.stack([tf.shape(lam)[0] if want[0] == -1 else want[0], *(dyn[i] if v == -1 else v
                                                                          for i, v in ((1, want[1]), (2, want[2])))])
