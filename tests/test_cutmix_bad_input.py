@@ -146,3 +146,13 @@ def test_list_images_are_arrays_everywhere():
     np.testing.assert_array_equal(got.numpy(), want)
     got = tfc.cutmix_apply(x.transpose(0, 2, 3, 1).tolist(), y.tolist(), PLAN, K)[0]
     np.testing.assert_array_equal(np.asarray(got).transpose(0, 3, 1, 2), want)
+
+
+def test_transform_errors_name_the_transform():
+    """``where`` is the entry point the user called: the transform, not the function it calls."""
+    msg = "CutMix: expected class labels in [0, 5); got labels in [0, 7]"
+    for call in (lambda: tc.CutMix(K)(torch.zeros(2, 3, 4, 4), torch.tensor([0, 7])),
+                 lambda: tfc.CutMix(K)(np.zeros((2, 4, 4, 3), np.float32), np.array([0, 7]))):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == msg

@@ -156,7 +156,12 @@ def cutmix_apply(images: tf.Tensor, labels: tf.Tensor, plan: spec.CutMixPlan | P
             assertion with the same wording), labels of the wrong batch size,
             dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix"
+    return _cutmix_apply("cutmix", images, labels, plan, num_classes, target_dtype)
+
+
+def _cutmix_apply(where: str, images, labels, plan, num_classes: int,
+                  target_dtype: tf.DType | None) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """:func:`cutmix_apply`, its errors prefixed with ``where`` (the entry point the user called)."""
     x = as_tensor(where, images)
     if x.shape.rank is None:
         raise ShapeError(expected(where, "a 4-D image batch (N, H, W, C)", "a tensor of unknown rank"))
@@ -283,7 +288,7 @@ class CutMix(keras.layers.Layer):
         if training:
             dyn = tf.shape(x)
             plan = sample_tf(self._rng.make_seeds(1)[:, 0], dyn[0], dyn[1], dyn[2], self.config)
-            mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes, target_dtype=self.target_dtype)
+            mixed, targets, _ = _cutmix_apply("CutMix", x, labels, plan, self.num_classes, self.target_dtype)
         else:
             mixed = x
             targets = _soft_labels("CutMix", labels, x.shape[0], self.num_classes, self.target_dtype)

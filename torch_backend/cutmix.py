@@ -234,7 +234,12 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         TenfoldError: On a non-4-D batch, a batch not matching the plan, labels
             of the wrong batch size, dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix"
+    return _cutmix_apply("cutmix", images, labels, plan, num_classes, inplace, target_dtype, pairing)
+
+
+def _cutmix_apply(where: str, images, labels, plan, num_classes: int, inplace: bool, target_dtype,
+                  pairing: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`cutmix_apply`, its errors prefixed with ``where`` (the entry point the user called)."""
     x = as_tensor(where, images)
     _, h, w = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), None)
     plan = spec.as_plan(where, plan, h, w)
@@ -322,8 +327,8 @@ class CutMix(nn.Module):
         b, h, w = spec.check_images("CutMix", tuple(x.shape), dtype_name(x.dtype), None)
         plan = spec.sample(self.rng, b, h, w, self.config)
         self.last_plan = plan
-        mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes, inplace=self.inplace,
-                                         target_dtype=self.target_dtype, pairing=self.config.pairing)
+        mixed, targets, _ = _cutmix_apply("CutMix", x, labels, plan, self.num_classes, self.inplace,
+                                          self.target_dtype, self.config.pairing)
         return mixed, targets
 
     def extra_repr(self) -> str:
