@@ -143,7 +143,8 @@ def test_run_onnx_failures(tmp_path, capsys):
 def test_unexpected_exceptions_are_one_line_too(monkeypatch, capsys):
     from tenfold.conformance import cli as conformance_cli
 
-    for exc, status, words in ((RuntimeError("boom\nsecond line"), 1, "internal error: RuntimeError: boom second"),
+    for exc, status, words in ((RuntimeError("boom\nsecond line"), 3, "RuntimeError: boom second line"),
+                               (ModuleNotFoundError("no nosuch", name="nosuch"), 3, "ModuleNotFoundError"),
                                (KeyboardInterrupt(), 130, "interrupted"),
                                (PermissionError(13, "Permission denied", "/x"), 2, "Permission denied"),
                                (ModuleNotFoundError("no torch", name="torch"), 2, "pip install 'tenfold[torch]'")):
@@ -162,7 +163,8 @@ from tenfold.cli import main
 codes = {}
 for argv in (["--help"], ["conformance", "--help"], ["bench", "--help"], ["export", "--help"],
              ["export", "vit", "--help"], ["export", "frelu", "--help"], ["export", "frelu-cifar", "--help"],
-             ["run-onnx", "--help"], ["train", "--help"], ["show", "--help"], ["--version"]):
+             ["run-onnx", "--help"], ["train", "--help"], ["show", "--help"], ["info", "--help"], ["info", "radam"],
+             ["--version"]):
     try:
         codes[" ".join(argv)] = main(argv)
     except SystemExit as stop:
@@ -199,4 +201,4 @@ def test_run_onnx_needs_only_onnxruntime(tmp_path):
     blocked = subprocess.run([sys.executable, "-c", RUN_ONNX_SCRIPT.replace('"keras")', '"keras", "onnxruntime")'),
                               str(model), str(tmp_path / "img.npy")], capture_output=True, text=True, timeout=120)
     assert blocked.returncode == 2
-    assert "needs the Python package 'onnxruntime' (pip install 'tenfold[onnx]')" in assert_one_line(blocked.stderr)
+    assert "needs the optional package 'onnxruntime': pip install 'tenfold[onnx]'" in assert_one_line(blocked.stderr)

@@ -10,8 +10,8 @@ from badfiles import PICKLE_HINTS, broken_npz_files, umask_mode
 
 from tenfold.numpy_ref import vit as ref
 from tenfold.spec import vit as spec
-from tenfold.spec import vit_checkpoint as ckpt
 from tenfold.spec.errors import CheckpointError, ConfigError, DTypeError, ExportError, ShapeError, TenfoldError
+from tenfold.spec.vit import checkpoint as ckpt
 
 torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
