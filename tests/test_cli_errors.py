@@ -52,6 +52,7 @@ def test_usage_errors_are_one_line(argv, capsys):
     ("conformance --dtype int8", "conformance --dtype: expected values with checks in"),
     ("conformance --method mish --case nope", "conformance --case: expected values with checks in mish"),
     ("conformance --method cutmix --mode nope", "conformance --mode: expected values"),
+    ("conformance --method mish --mode fused", "got 'fused'"),  # a mode of RAdam's only: selects nothing here
 ])
 def test_a_filter_that_matches_nothing_is_not_a_success(argv, words, capsys):
     code, err = run(argv.split(), capsys)
