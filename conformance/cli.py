@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 
 from tenfold import progress, spec
+from tenfold.spec.checkpoints import check_writable
 from tenfold.spec.errors import BackendUnavailableError
 
 from . import backends, report, runner
@@ -43,6 +44,9 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    for flag, path in (("--json", args.json), ("--report", getattr(args, "report", None))):
+        if path:
+            check_writable(path, f"conformance {flag}")  # before the suite runs, not after
     if getattr(args, "sensitivity", False):
         return _run_sensitivity(args)
     if args.backend:

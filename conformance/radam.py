@@ -11,6 +11,12 @@ one tensor has a single element. Parameters are compared after *every*
 step, so the steps around the switch into rectification (t = 4..7) are
 checked one by one; the moments are compared at the end.
 
+Non-finite gradients (``RAdamConfig.nonfinite``): ``official-nan`` puts a
+NaN and an inf into two gradient streams mid-run with the default
+``"propagate"`` (every layer must put NaN in the same elements and nowhere
+else); ``official-skip`` does the same in both groups with ``"skip"`` (each
+group's step with a non-finite gradient is skipped whole, step count included).
+
 Modes:
 
 * numpy ``factors``: the fused update ``p * decay - m * (a / (sqrt(v) + eps_eff) + b)``
@@ -46,13 +52,14 @@ from .dtypes import round_to
 METHOD = "radam"
 STEPS = 60
 PRESET_CASES = tuple(f"{p}{w}" for p in spec.RAdamConfig.PRESETS for w in ("", "-wd"))
-CASES = (*PRESET_CASES, "torch-dwd", "custom", "tie")
+NONFINITE_CASES = ("official-nan", "official-skip")
+CASES = (*PRESET_CASES, "torch-dwd", "custom", "tie", *NONFINITE_CASES)
 TORCH_CASES = ("torch", "torch-wd", "torch-dwd")
 DTYPES = ("float32", "float64")
 #: TensorFlow steps are slow in eager mode, so each preset runs once with and once
 #: without weight decay across the two modes rather than in both.
 TF_EAGER_CASES = tuple(c for c in PRESET_CASES if c.endswith("-wd"))
-TF_GRAPH_CASES = (*(c for c in PRESET_CASES if not c.endswith("-wd")), "custom")
+TF_GRAPH_CASES = (*(c for c in PRESET_CASES if not c.endswith("-wd")), "custom", *NONFINITE_CASES)
 EXACT = Tolerance(atol=0.0, rtol=0.0)
 
 #: name -> (shape, gradient scale, group). Group 0 has lr 1e-2, group 1 lr 3e-3.
@@ -73,13 +80,15 @@ def config_of(case: str) -> spec.RAdamConfig:
     if case == "custom":  # every option away from the official default
         return spec.RAdamConfig(lr=GROUP_LRS[0], betas=(0.8, 0.99), eps=1e-6, weight_decay=0.03,
                                 weight_decay_mode="coupled", threshold=4.5, threshold_inclusive=False, early="sgd",
-                                eps_mode="corrected")
+                                eps_mode="corrected", nonfinite="skip")
     preset = case.split("-")[0]
     config = spec.RAdamConfig.preset(preset).replace(lr=GROUP_LRS[0])
     if case.endswith("-wd"):
         config = config.replace(weight_decay=0.05)
     if case.endswith("-dwd"):
         config = config.replace(weight_decay=0.05, weight_decay_mode="decoupled")
+    if case.endswith("-skip"):
+        config = config.replace(nonfinite="skip")
     return config
 
 
@@ -102,6 +111,9 @@ def make_case(name: str, seed: int) -> Case:
         g = scale * rng.normal(size=(STEPS, *shape))
         g[STEPS // 2] = 0.0  # a zero gradient mid-run (moments decay, the step continues)
         inputs[f"g:{tname}"] = g
+    if name in NONFINITE_CASES:  # one NaN (group 0, step 10) and one -inf (group 1, step 40)
+        inputs["g:w"][9, 1, 2] = np.nan
+        inputs["g:tiny"][39, 0, 1, 2] = -np.inf
     return Case(METHOD, name, seed, inputs)
 
 
@@ -147,9 +159,19 @@ def _compare(actual: list[dict[str, np.ndarray]], expected: list[dict[str, np.nd
     return comps
 
 
+def _nonfinite_as_nan(states: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """Every NaN or inf as NaN: after an inf gradient a moment reads -inf in ``b1 m + (1 - b1) g`` and NaN
+    in the ``m + (1 - b1)(g - m)`` form of the fused kernels; the layers must agree on *where* values are
+    non-finite, not on which non-finite value the arithmetic leaves."""
+    return [{k: np.where(np.isfinite(v), v, np.nan) for k, v in s.items()} for s in states]
+
+
 def _trajectory(run_backend, lr_dtype: str = "float64"):
     def run(case: Case, dtype: str) -> list[Comparison]:
-        return _compare(run_backend(case, dtype), reference(case, dtype, lr_dtype), spec.TOLERANCES.forward[dtype])
+        actual, expected = run_backend(case, dtype), reference(case, dtype, lr_dtype)
+        if case.name == "official-nan":
+            actual, expected = _nonfinite_as_nan(actual), _nonfinite_as_nan(expected)
+        return _compare(actual, expected, spec.TOLERANCES.forward[dtype])
     return run
 
 
@@ -173,11 +195,15 @@ def _numpy_factors(case: Case, dtype: str) -> list[dict[str, np.ndarray]]:
     configs = group_configs(case.name)
     m = {n: np.zeros_like(p) for n, p in params.items()}
     v = {n: np.zeros_like(p) for n, p in params.items()}
+    steps = [0] * len(configs)
     out = []
     for t in range(1, STEPS + 1):
         for k, names in enumerate(groups()):
             c = configs[k]
-            f = spec.step_factors(t, c.lr, c)
+            if c.nonfinite == "skip" and not all(np.isfinite(grads[n][t - 1]).all() for n in names):
+                continue  # the group's whole step, its step count included
+            f = spec.step_factors(steps[k] + 1, c.lr, c)
+            steps[k] += 1
             b1, b2 = c.betas
             for n in names:
                 p, g = params[n], grads[n][t - 1].astype(dtype)
@@ -185,7 +211,8 @@ def _numpy_factors(case: Case, dtype: str) -> list[dict[str, np.ndarray]]:
                     g = g + c.weight_decay * p
                 m[n] = (b1 * m[n] + (1 - b1) * g).astype(dtype)
                 v[n] = (b2 * v[n] + (1 - b2) * g * g).astype(dtype)
-                upd = m[n] * (f.a / (np.sqrt(v[n]) + f.eps_eff) + f.b)
+                with np.errstate(invalid="ignore"):  # NaN and inf propagate (official-nan)
+                    upd = m[n] * (f.a / (np.sqrt(v[n]) + f.eps_eff) + f.b)
                 params[n] = (p * f.decay - upd).astype(dtype)
         out.append(dict(params))
     out.append({**{f"m:{n}": x for n, x in m.items()}, **{f"v:{n}": x for n, x in v.items()}})

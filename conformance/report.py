@@ -8,6 +8,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from tenfold.spec.checkpoints import atomic_write
+
 from .case import Result
 
 
@@ -62,9 +64,5 @@ def to_json(results: Sequence[Result]) -> dict:
 
 def write_json(results: Sequence[Result], path: str | os.PathLike) -> Path:
     """Write :func:`to_json` to ``path`` (via a temporary file and a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(to_json(results), indent=1))
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(to_json(results), indent=1).encode()
+    return atomic_write(path, lambda fh: fh.write(text))

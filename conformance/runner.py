@@ -11,6 +11,7 @@ from types import ModuleType
 import numpy as np
 
 from tenfold import spec
+from tenfold.spec.errors import ConfigError, expected
 
 from . import backends
 from .case import Check, Result, Suite
@@ -34,10 +35,19 @@ def _api_suite(method: str, backend: str) -> Suite:
 def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None = None,
          dtypes: Iterable[str] | None = None, modes: Iterable[str] | None = None,
          cases: Iterable[str] | None = None, seed: int = 0) -> list[Check]:
-    """Every check selected by the filters (``None`` selects all), without running any."""
+    """Every check selected by the filters (``None`` selects all), without running any.
+
+    Raises:
+        ConfigError: If a ``dtypes``, ``modes`` or ``cases`` value is no
+            method's (a typo such as ``--dtype int8`` never yields a green run
+            of the other rows), or if one of these filters selects no check of
+            the selected methods and backends.
+    """
     methods = list(methods or spec.METHOD_IDS)
     picked_backends = set(backends_ or backends.BACKENDS)
     dtypes, modes, cases = (set(v) if v else None for v in (dtypes, modes, cases))
+    seen: dict[str, set[str]] = {"dtype": set(), "mode": set(), "case": set()}  # after the mode filter
+    offered: dict[str, set[str]] = {"dtype": set(), "mode": set(), "case": set()}  # before it (for messages)
     checks = []
     for method in methods:
         module = method_module(method)
@@ -45,9 +55,13 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
         suites = [*module.SUITES,
                   *(_api_suite(method, b) for b, (layer, _) in backends.BACKENDS.items() if layer in exports)]
         for suite in suites:
-            if suite.backend not in picked_backends or (modes and suite.mode not in modes):
+            if suite.backend not in picked_backends or any(r not in picked_backends for r in suite.requires):
                 continue
-            if any(r not in picked_backends for r in suite.requires):
+            for where in (offered, seen) if not modes or suite.mode in modes else (offered,):
+                where["mode"].add(suite.mode)
+                where["dtype"].update(d for d in suite.dtypes if d != "-")
+                where["case"].update(suite.cases)
+            if modes and suite.mode not in modes:
                 continue
             for dtype in suite.dtypes:
                 if dtypes and dtype not in dtypes and dtype != "-":
@@ -56,7 +70,28 @@ def plan(methods: Iterable[str] | None = None, backends_: Iterable[str] | None =
                     if cases and case not in cases:
                         continue
                     checks.append(Check(method, suite.backend, suite.mode, dtype, case, seed, suite))
+    for label, wanted in (("dtype", dtypes), ("mode", modes), ("case", cases)):
+        if not wanted:
+            continue
+        anywhere = _filter_values(label, picked_backends) if wanted - seen[label] else seen[label]
+        unknown = sorted(wanted - anywhere)
+        if unknown or not wanted & seen[label]:
+            known = sorted(offered[label])
+            shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")
+            raise ConfigError(expected(f"conformance --{label}", f"values with checks in {', '.join(methods)} "
+                                       f"({shown})", ", ".join(repr(u) for u in unknown or sorted(wanted))))
     return checks
+
+
+def _filter_values(label: str, picked_backends: set[str]) -> set[str]:
+    """Every ``dtype``, ``mode`` or ``case`` of any method's suites on the picked backends."""
+    values: set[str] = set()
+    for method in spec.METHOD_IDS:
+        for suite in method_module(method).SUITES:
+            if suite.backend in picked_backends:
+                values.update({"dtype": [d for d in suite.dtypes if d != "-"], "mode": [suite.mode],
+                               "case": suite.cases}[label])
+    return values
 
 
 #: Parameters that are a framework's own business and never compared across layers.

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tenfold.spec.checkpoints.files import umask_mode
 from tenfold.spec.errors import ExportError, expected
 
 from .runtime import runner
@@ -61,6 +62,7 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, probe: np.ndar
     os.close(fd)
     try:
         quantize_dynamic(str(src), tmp, weight_type=QuantType.QInt8)
+        os.chmod(tmp, umask_mode())  # a plain open's mode, not mkstemp's 0600
         os.replace(tmp, dst)
     except Exception as err:
         Path(tmp).unlink(missing_ok=True)

@@ -74,6 +74,10 @@ def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -
         A :class:`Runner`; ``runner.provider`` names the provider in use
         (onnxruntime silently falls back to the CPU when CUDA fails to load,
         and this reports the fallback truthfully).
+
+    Raises:
+        ExportError: For a missing, empty or non-ONNX file, a model onnxruntime
+            cannot load, or an unavailable provider (never onnxruntime's own errors).
     """
     available = ort.get_available_providers()
     if provider == "auto":
@@ -84,6 +88,24 @@ def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -
             raise ExportError(expected("runner", f"onnxruntime with {wanted[0]}", f"providers {available}"))
     else:
         raise ExportError(expected("runner", "provider 'auto', 'cuda' or 'cpu'", repr(provider)))
-    source = model.SerializeToString() if hasattr(model, "SerializeToString") else os.fspath(model)
-    session = ort.InferenceSession(source, providers=wanted)
+    if hasattr(model, "SerializeToString"):
+        source, name = model.SerializeToString(), "the given ModelProto"
+    else:
+        source = name = os.fspath(model)
+        if not os.path.isfile(source):
+            why = "a folder" if os.path.isdir(source) else "no such file"
+            raise ExportError(expected("runner", "an .onnx model file", f"{source} ({why})"))
+        if os.path.getsize(source) == 0:
+            raise ExportError(expected("runner", "an .onnx model file", f"{source} (an empty file)"))
+    try:
+        session = ort.InferenceSession(source, providers=wanted)
+    except Exception as err:  # onnxruntime raises its own types (InvalidProtobuf, Fail, NoSuchFile, ...)
+        raise ExportError(expected("runner", "an ONNX model onnxruntime can load", f"{name} ({_ort_reason(err)})")
+                          ) from None
     return Runner(session=session, provider=session.get_providers()[0])
+
+
+def _ort_reason(err: BaseException) -> str:
+    """onnxruntime's message without its ``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF :`` prefix, on one line."""
+    text = " ".join(str(err).split())
+    return (text.rsplit(" : ", 1)[-1] if text.startswith("[ONNXRuntimeError]") else text)[:300] or type(err).__name__

@@ -22,12 +22,15 @@ from pathlib import Path
 
 import onnx
 
+from tenfold.spec.checkpoints import check_writable
 from tenfold.spec.errors import ExportError, expected
 
-from .onnx_io import check, save_atomic, set_metadata
+from .onnx_io import check, check_opset, check_opset_request, save_atomic, set_metadata
 
 DEFAULT_OPSET = 18
 MAX_OPSET = 18
+#: tf2onnx 1.17's lowest supported opset.
+MIN_OPSET = 13
 
 
 def export_tf(model, path: str | os.PathLike | None, example_input, opset: int = DEFAULT_OPSET,
@@ -55,14 +58,16 @@ def export_tf(model, path: str | os.PathLike | None, example_input, opset: int =
         The exported, checked ``ModelProto`` (also written to ``path`` unless it is ``None``).
 
     Raises:
-        ExportError: For an opset above 18, a conversion failure or a model the checker rejects.
+        ExportError: For an unwritable ``path`` (checked first), an opset outside [13, 18],
+            a conversion failure or a model the checker rejects.
     """
     import numpy as np
     import tensorflow as tf
     import tf2onnx
 
-    if opset > MAX_OPSET:
-        raise ExportError(expected("export_tf", f"opset <= {MAX_OPSET} (tf2onnx's limit)", opset))
+    check_opset_request(opset, "export_tf", lowest=MIN_OPSET, highest=MAX_OPSET)  # tf2onnx's range
+    if path is not None:
+        check_writable(path, "export_tf")
     shape = list(np.shape(example_input))
     if dynamic_batch:
         shape[0] = None
@@ -93,6 +98,7 @@ def export_tf(model, path: str | os.PathLike | None, example_input, opset: int =
                                    f"{type(err).__name__}: {str(err)[:2000]}")) from err
     finally:
         tf_logger.setLevel(old_level)
+    check_opset(proto, opset, "export_tf")
     _rename_output(proto, output_name)
     if dynamic_batch:
         _name_batch_dim(proto)
@@ -132,4 +138,4 @@ def _name_batch_dim(proto: onnx.ModelProto, name: str = "batch") -> None:
                 d.dim_param = name
 
 
-__all__ = ["DEFAULT_OPSET", "MAX_OPSET", "export_tf"]
+__all__ = ["DEFAULT_OPSET", "MAX_OPSET", "MIN_OPSET", "export_tf"]

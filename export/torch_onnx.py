@@ -20,9 +20,10 @@ from pathlib import Path
 
 import onnx
 
+from tenfold.spec.checkpoints import check_writable
 from tenfold.spec.errors import ExportError, expected
 
-from .onnx_io import check, save_atomic, set_metadata
+from .onnx_io import LogCapture, check, check_opset, check_opset_request, save_atomic, set_metadata
 
 DEFAULT_OPSET = 18
 MAX_BATCH = 4096
@@ -38,7 +39,8 @@ def export_torch(model, path: str | os.PathLike | None, example_input, opset: in
         path: Destination ``.onnx`` file, written atomically (``None``: return the model only).
         example_input: A tensor of the input's shape and dtype (float32 for
             onnxruntime: its CPU provider lacks float64 Conv and Erf).
-        opset: ONNX opset of the default domain (13 to 23 are sensible).
+        opset: ONNX opset of the default domain (18 and above natively; below 18 only
+            when the model's operators convert down, e.g. not LayerNormalization).
         metadata: ``metadata_props`` to record (values are stringified).
         input_name, output_name: Graph input and output names.
         dynamic_batch: Make dimension 0 symbolic (``batch``).
@@ -48,10 +50,16 @@ def export_torch(model, path: str | os.PathLike | None, example_input, opset: in
         The exported, checked ``ModelProto`` (also written to ``path`` unless it is ``None``).
 
     Raises:
-        ExportError: If the exporter fails or the checker rejects the result.
+        ExportError: If ``path`` cannot be written (checked first), the opset is
+            out of range or cannot be honoured (the exporter writes opset 18 and
+            converts down; a model it cannot convert is refused, never saved
+            with another opset), the exporter fails or the checker rejects the result.
     """
     import torch
 
+    check_opset_request(opset, "export_torch")
+    if path is not None:
+        check_writable(path, "export_torch")
     if not isinstance(model, torch.nn.Module):
         raise ExportError(expected("export_torch", "a torch.nn.Module", type(model).__name__))
     if not isinstance(example_input, torch.Tensor):
@@ -61,8 +69,9 @@ def export_torch(model, path: str | os.PathLike | None, example_input, opset: in
     sink = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
     logger = logging.getLogger("torch.onnx")
     old_level = logger.level
+    converter_log = LogCapture("onnxscript", "onnx_ir", keep=verbose)  # the opset converter logs its failures
     try:
-        with sink, warnings.catch_warnings():
+        with sink, warnings.catch_warnings(), converter_log:
             if not verbose:
                 warnings.simplefilter("ignore")
                 logger.setLevel(logging.ERROR)  # e.g. "torchvision is not installed. Skipping torchvision::nms"
@@ -75,6 +84,7 @@ def export_torch(model, path: str | os.PathLike | None, example_input, opset: in
     finally:
         logger.setLevel(old_level)
     proto = program.model_proto
+    check_opset(proto, opset, "export_torch", converter_log.last_failure() or "the converter could not convert it")
     set_metadata(proto, {"tenfold.source_backend": "torch", "tenfold.exporter": f"torch.onnx.export(dynamo) "
                          f"torch {torch.__version__}", **{k: str(v) for k, v in (metadata or {}).items()}})
     check(proto, "export_torch")

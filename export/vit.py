@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,8 +24,9 @@ from tenfold.spec import vit as spec
 from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import ExportError, expected
 
-from .check import CheckReport, check_against_reference
-from .quantize import QuantReport, quantize_int8
+if TYPE_CHECKING:  # onnx and onnxruntime load when an export runs, not for ``--help``
+    from .check import CheckReport
+    from .quantize import QuantReport
 
 BACKENDS = ("torch", "tf")
 
@@ -75,8 +77,17 @@ def export_vit(config: spec.ViTConfig, params: Mapping[str, np.ndarray], path: s
         seed: Seed of the check's random images.
 
     Raises:
-        ExportError: If the export, the check or the quantization fails.
+        TenfoldError: If ``path`` cannot be written (checked before any work).
+        ExportError: If the export, the check or the quantization fails, or
+            ``opset`` cannot be honoured.
     """
+    from tenfold.spec.checkpoints import check_writable
+
+    from .check import check_against_reference
+    from .quantize import quantize_int8
+
+    config = spec.ViTConfig.coerce(config, "export_vit")
+    check_writable(path, "export_vit")
     if backend not in BACKENDS:
         raise ExportError(expected("export_vit", "backend 'torch' or 'tf'", repr(backend)))
     if quantize not in (None, "int8"):
@@ -142,35 +153,56 @@ def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool
     Raises:
         CheckpointError: For an unknown format or a file that does not fit.
     """
+    from tenfold.spec import checkpoints
     from tenfold.spec.errors import CheckpointError
     from tenfold.spec.vit import checkpoint as ckpt
 
     path = Path(path)
     suffix = path.suffix.lower()
+    where = f"read_weights({path.name})"
     if suffix == ".npz":
+        arrays = checkpoints.load_npz(path, "read_weights")  # one read; a bad file is a CheckpointError
         if fit_head:
-            with np.load(path, allow_pickle=False) as data:
-                config = ckpt.fit_config(config, {k: data[k].shape for k in data.files})
-        return config, ckpt.load_npz(path, config, resize)
+            config = ckpt.fit_config(config, {k: v.shape for k, v in arrays.items()})
+        return config, ckpt.from_npz_arrays(arrays, config, resize, where)
+    if suffix not in (".pth", ".pt", ".bin", ".safetensors"):
+        raise CheckpointError(expected("read_weights", "an official .npz or a timm .pth/.pt/.bin/.safetensors file",
+                                       str(path)))
+    if not path.is_file():
+        raise CheckpointError(expected("read_weights", "an existing weights file", f"{path} (no such file)"))
     if suffix in (".pth", ".pt", ".bin"):
         import torch
 
-        sd = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError... for a bad file
+            raise CheckpointError(expected("read_weights", "a readable torch state_dict (weights_only=True)",
+                                           f"{path} ({type(err).__name__}: {_first_line(err)})")) from None
         sd = sd.get("state_dict", sd.get("model", sd)) if isinstance(sd, dict) else sd
-        arrays = {k: v.float().numpy() for k, v in sd.items() if hasattr(v, "numpy")}
-    elif suffix == ".safetensors":
+        if not isinstance(sd, dict):
+            raise CheckpointError(expected("read_weights", "a state_dict (a dict of tensors)",
+                                           f"{path} ({type(sd).__name__})"))
+        arrays = {k: (v.float() if v.is_floating_point() else v).numpy() for k, v in sd.items()
+                  if hasattr(v, "numpy")}  # complex or integer tensors stay as they are: check_params names them
+    else:
         try:
             from safetensors.numpy import load_file
         except ImportError:
             raise CheckpointError(expected("read_weights", "the safetensors package for a .safetensors file",
                                            "it is not installed")) from None
-        arrays = load_file(str(path))
-    else:
-        raise CheckpointError(expected("read_weights", "an official .npz or a timm .pth/.pt/.bin/.safetensors file",
-                                       str(path)))
+        try:
+            arrays = load_file(str(path))
+        except Exception as err:  # safetensors raises its own SafetensorError
+            raise CheckpointError(expected("read_weights", "a readable .safetensors file",
+                                           f"{path} ({type(err).__name__}: {_first_line(err)})")) from None
     if fit_head:
         config = ckpt.fit_config(config, {k: v.shape for k, v in arrays.items()})
-    return config, ckpt.from_timm(arrays, config, resize, where=f"read_weights({path.name})")
+    return config, ckpt.from_timm(arrays, config, resize, where=where)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
 #: ``tenfold export vit``.
@@ -202,10 +234,13 @@ def run(args) -> int:
     import sys
 
     from tenfold import progress
+    from tenfold.cli import error_line
+    from tenfold.spec.checkpoints import check_writable
     from tenfold.spec.errors import TenfoldError
 
     say = progress.Steps("vit export", stream=sys.stdout)
     try:
+        check_writable(args.out, "export vit --out")  # before reading weights or building anything
         overrides = {k: v for k, v in (("image_size", args.image_size), ("num_classes", args.num_classes),
                                        ("gelu", args.gelu)) if v is not None}
         config = spec.ViTConfig.preset(args.preset)
@@ -219,13 +254,17 @@ def run(args) -> int:
             config = config.replace(**overrides)
             say(f"no --weights: random init (seed {args.seed}), for a trial of the pipeline only")
             params = ref.init_params(config, np.random.default_rng(args.seed))
-        sizes = tuple(int(b) for b in args.batch_sizes.split(","))
+        try:
+            sizes = tuple(int(b) for b in args.batch_sizes.split(","))
+        except ValueError:
+            raise TenfoldError(expected("export vit --batch-sizes", "comma-separated integers such as 1,2",
+                                        repr(args.batch_sizes))) from None
         result = export_vit(config, params, args.out, backend=args.backend, opset=args.opset,
                             check=not args.no_check, batch_sizes=sizes, quantize=args.quantize,
                             weights_name=weights_name, progress=say, seed=args.seed)
     except (TenfoldError, OSError) as err:
         say.close()
-        print(f"tenfold export vit: {err}", file=sys.stderr)
+        print(error_line("export vit", err), file=sys.stderr)
         return 2
     say.close()
     print(f"[vit export] done in {result.seconds:.1f} s: {result.path}", flush=True)

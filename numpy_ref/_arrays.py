@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tenfold.spec.dtypes import not_an_array
+from tenfold.spec.dtypes import array_like, check_numeric
 
 
 def dtype_name(dtype: np.dtype) -> str:
@@ -17,10 +17,12 @@ def dtype_name(dtype: np.dtype) -> str:
 
 
 def as_array(where: str, x: object) -> np.ndarray:
-    """Convert ``x`` to an ndarray, turning conversion failures into tenfold errors."""
+    """Convert ``x`` to an ndarray (:func:`tenfold.spec.dtypes.array_like`: one message in every layer).
+
+    Raises:
+        DTypeError: For ``None``, ragged lists, strings and objects.
+    """
     if isinstance(x, np.ndarray):
+        check_numeric(where, x.dtype.kind)
         return x
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError):
-        raise not_an_array(where, "an array-like of floats", x) from None
+    return array_like(where, x)

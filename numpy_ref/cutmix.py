@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec import cutmix as spec
-from tenfold.spec.errors import TenfoldError, expected
 
 from ._arrays import as_array, dtype_name
 from .losses import soft_target_cross_entropy
@@ -54,7 +53,8 @@ def apply(images: object, labels: object, plan: spec.CutMixPlan,
         images: (B, C, H, W) array of any real dtype (uint8, float...). Not modified.
         labels: Class indices (B,) of an integer dtype, or soft / one-hot labels
             (B, K) of a float dtype.
-        plan: The plan from :func:`tenfold.spec.cutmix.sample` (same B, H, W).
+        plan: The plan from :func:`tenfold.spec.cutmix.sample` (same B, H, W), or
+            its ``to_dict()``, or a dict of arrays (:func:`tenfold.spec.cutmix.as_plan`).
         num_classes: K.
 
     Returns:
@@ -67,9 +67,9 @@ def apply(images: object, labels: object, plan: spec.CutMixPlan,
             labels of the wrong batch size or out of range, or num_classes < 1.
     """
     where = "cutmix"
-    if not isinstance(plan, spec.CutMixPlan):
-        raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
     x = as_array(where, images)
+    _, h, w = spec.check_images(where, x.shape, dtype_name(x.dtype), None)
+    plan = spec.as_plan(where, plan, h, w)
     b, _, _ = spec.check_images(where, x.shape, dtype_name(x.dtype), plan)
     y = as_soft_labels(where, labels, b, num_classes)  # (B, K)
     mixed = x.copy()

@@ -34,6 +34,7 @@ def _embed(images: np.ndarray, p: Mapping[str, np.ndarray], config: spec.ViTConf
 
 def features(images: object, params: Mapping[str, np.ndarray], config: spec.ViTConfig) -> np.ndarray:
     """The pooled representation fed to the head (after ``pre_logits`` when present), ``(B, width)``."""
+    config = spec.ViTConfig.coerce(config, "vit")
     x = as_array("vit", images)
     spec.check_images(x.shape, dtype_name(x.dtype), config, "NCHW", "vit")
     check_params(params, config, "vit")
@@ -81,6 +82,7 @@ def vit(images: object, params: Mapping[str, np.ndarray], config: spec.ViTConfig
     """
     if training:
         raise ConfigError(expected("vit", "training=False (the reference has no dropout: inference only)", training))
+    config = spec.ViTConfig.coerce(config, "vit")
     h = features(images, params, config)
     return h @ np.asarray(params["head/kernel"], h.dtype) + np.asarray(params["head/bias"], h.dtype)
 
@@ -94,6 +96,7 @@ def init_params(config: spec.ViTConfig, rng: np.random.Generator, head_scale: fl
     otherwise).
     """
     out = {}
+    config = spec.ViTConfig.coerce(config, "init_params")
     for name, shape in spec.param_shapes(config).items():
         if name.endswith("/scale"):
             out[name] = 1.0 + 0.1 * rng.standard_normal(shape)

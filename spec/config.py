@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from .errors import ConfigError, expected
@@ -67,6 +68,29 @@ class Config:
         if name not in cls.PRESETS:
             raise ConfigError(expected(f"{cls.__name__}.preset", "one of " + ", ".join(cls.PRESETS), repr(name)))
         return getattr(cls, name)()
+
+    @classmethod
+    def coerce(cls: type[C], value: Any, where: str) -> C:
+        """The config ``value`` stands for: an instance as is, a preset name, or a :meth:`to_dict` dict.
+
+        Every public entry point taking a config accepts these three forms
+        (``RAdam(params, config="torch")``), so a preset name is never met by an
+        unrelated ``AttributeError``.
+
+        Raises:
+            ConfigError: ``"<where>: expected a <Config> or a preset name (...); got ..."``.
+        """
+        if isinstance(value, cls):
+            return value
+        want = f"a {cls.__name__}" + (f" or a preset name ({', '.join(cls.PRESETS)})" if cls.PRESETS else "")
+        if isinstance(value, str) and cls.PRESETS:
+            try:
+                return cls.preset(value)
+            except ConfigError:
+                raise ConfigError(expected(where, want, repr(value))) from None
+        if isinstance(value, Mapping):
+            return cls.from_dict(dict(value))
+        raise ConfigError(expected(where, want, type(value).__name__))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (JSON-serialisable when the fields are)."""

@@ -79,8 +79,9 @@ def check_params(params: Mapping[str, object], shapes: Mapping[str, tuple[int, .
         if got is None:
             not_real.append(f"{name} ({type(value).__name__})")
             continue
-        if _kind_of(value) not in _REAL_KINDS:
-            not_real.append(f"{name} (dtype {getattr(value, 'dtype', '?')})")
+        kind = _kind_of(value)
+        if kind not in _REAL_KINDS:
+            not_real.append(f"{name} (dtype {'str' if kind in 'US' else getattr(value, 'dtype', '?')})")
         if got != tuple(want):
             wrong.append(f"{name} {got} (expected {tuple(want)})")
     problems = []

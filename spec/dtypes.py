@@ -37,3 +37,39 @@ def check_float_dtype(where: str, dtype_name: str, allowed: tuple[str, ...] = FL
 def not_an_array(where: str, wanted: str, value: object) -> DTypeError:
     """Build the error for an argument that is not an array at all."""
     return DTypeError(expected(where, wanted, type(value).__name__))
+
+
+#: What every layer accepts where an array is expected (its own tensors, NumPy arrays, nested lists).
+ARRAY = "an array of numbers"
+
+
+def array_like(where: str, value: object):
+    """``value`` as a NumPy array by NumPy's rules, or the one :class:`DTypeError` every layer raises.
+
+    Every layer converts what is not already its own tensor through this
+    function, so the same list, ``None`` or string gets the same dtype (a list
+    of Python floats is float64, of ints int64) and the same error in NumPy,
+    PyTorch and TensorFlow.
+
+    Raises:
+        DTypeError: ``"<where>: expected an array of numbers; got <None | type | dtype str | dtype object>"``
+            for ``None``, ragged lists, strings and objects.
+    """
+    import numpy as np
+
+    if value is None:
+        raise DTypeError(expected(where, ARRAY, "None"))
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise DTypeError(expected(where, ARRAY, f"a ragged or mixed {type(value).__name__}")) from None
+    check_numeric(where, arr.dtype.kind, type(value).__name__ if arr.ndim == 0 else None)
+    return arr
+
+
+def check_numeric(where: str, kind: str, type_name: str | None = None) -> None:
+    """Refuse strings, bytes, objects and records (NumPy dtype ``kind``) with the one message of :func:`array_like`."""
+    if kind in "US":
+        raise DTypeError(expected(where, ARRAY, "dtype str"))
+    if kind in "OV":
+        raise DTypeError(expected(where, ARRAY, type_name if kind == "O" and type_name else "dtype object"))

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 
 class TenfoldError(ValueError):
-    """Base class of every error tenfold raises on bad input or configuration."""
+    """Base class of every error tenfold raises on bad input or configuration.
+
+    Raised inside ``tf.function`` or a Keras layer's ``call``, it reaches the
+    caller unchanged (same class, same message as eagerly): TensorFlow's
+    autograph passes through exceptions that carry ``ag_pass_through``, and
+    Keras adds its call-argument context only to exceptions not yet marked
+    ``_keras_call_info_injected``.
+    """
+
+    ag_pass_through = True
+    _keras_call_info_injected = True
 
 
 class ShapeError(TenfoldError):

@@ -44,6 +44,23 @@ eps                  raw, 1e-8       corrected, 1e-8 raw, 1e-8           correct
 weight_decay_mode    decoupled       decoupled       coupled             decoupled
 ===================  ==============  ==============  ==================  ==================
 
+Non-finite gradients (``nonfinite``, the same in every layer; default
+``"propagate"``, what the official code, ``torch.optim.RAdam`` and Keras do,
+at no cost)::
+
+    propagate   no check: a NaN or inf gradient element flows into m, v and p
+    skip        if any gradient of the step is NaN or inf, the whole step is skipped:
+                no parameter, moment or step count changes (as torch.amp.GradScaler
+                and keras LossScaleOptimizer skip a step)
+    raise       the same check raises a TenfoldError naming the parameters; nothing changes
+
+"The step" is one call: ``numpy_ref.radam.step`` (one parameter group), one
+parameter group of the PyTorch optimizer's ``step()``, one
+``apply_gradients`` of the Keras optimizer. The check costs one reduction
+over the gradients and one device-to-host read per step. Inside a
+``tf.function``, ``"raise"`` is a graph assertion (``InvalidArgumentError``
+with the same message when the step runs).
+
 With beta2 = 0.999, rho_t is 1.0, 2.0, 3.0, 3.998, 4.996, 5.994 for t = 1..6:
 the paper rectifies from t = 5 and the other three from t = 6. The decoupled
 weight decay of TensorFlow Addons (``wd * var`` added to the update before the
@@ -67,6 +84,7 @@ OFFICIAL_CODE = "https://github.com/LiyuanLucasLiu/RAdam"
 EARLY_MODES: tuple[str, ...] = ("skip", "sgd")
 EPS_MODES: tuple[str, ...] = ("raw", "corrected")
 WEIGHT_DECAY_MODES: tuple[str, ...] = ("decoupled", "coupled")
+NONFINITE_MODES: tuple[str, ...] = ("propagate", "skip", "raise")
 
 #: The dtypes of parameters every layer accepts.
 DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32", "float64")
@@ -93,6 +111,8 @@ class RAdamConfig(Config):
     threshold_inclusive: bool = param(True, _OFF + ": `N_sma >= 5`")
     early: str = param("skip", _OFF + ": degenerated_to_sgd=False (commit d9fd30a) gives step_size = -1, no update")
     eps_mode: str = param("raw", _OFF + ": denom = exp_avg_sq.sqrt().add_(eps)")
+    nonfinite: str = param("propagate", _OFF + ": no check (NaN and inf propagate), as torch.optim.RAdam and "
+                                              "Keras; 'skip' and 'raise' are tenfold's options")
 
     def __post_init__(self) -> None:
         if isinstance(self.betas, list):  # JSON round trip
@@ -150,6 +170,8 @@ class RAdamConfig(Config):
         require(self.early in EARLY_MODES, f"{name}.early", "one of " + ", ".join(EARLY_MODES), repr(self.early))
         require(self.eps_mode in EPS_MODES, f"{name}.eps_mode", "one of " + ", ".join(EPS_MODES),
                 repr(self.eps_mode))
+        require(self.nonfinite in NONFINITE_MODES, f"{name}.nonfinite", "one of " + ", ".join(NONFINITE_MODES),
+                repr(self.nonfinite))
 
 
 def _finite(x: object) -> bool:
@@ -229,6 +251,12 @@ def check_grad_shape(where: str, param_shape: tuple, grad_shape: tuple) -> None:
     if tuple(param_shape) != tuple(grad_shape):
         raise ShapeError(expected(where, f"a gradient of the parameter's shape {tuple(param_shape)}",
                                   f"shape {tuple(grad_shape)}"))
+
+
+def nonfinite_message(where: str, names: list[str]) -> str:
+    """The message of ``nonfinite="raise"`` (every layer), naming the parameters with a NaN or inf gradient."""
+    shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+    return expected(where, "finite gradients (RAdamConfig.nonfinite='raise')", f"NaN or inf in the gradient of {shown}")
 
 
 def sparse_error(where: str) -> str:

@@ -72,11 +72,42 @@ def _plan_tensors(plan: spec.CutMixPlan | PlanTensors) -> dict[str, tf.Tensor]:
     if isinstance(plan, spec.CutMixPlan):
         return {"lam": tf.constant(plan.lam, tf.float64), "boxes": tf.constant(plan.boxes_array(), tf.int32),
                 "partner": tf.constant(plan.partner, tf.int32), "applied": tf.constant(plan.applied, tf.bool)}
-    if isinstance(plan, Mapping) and {"lam", "boxes", "partner", "applied"} <= set(plan):
-        return {"lam": tf.cast(plan["lam"], tf.float64), "boxes": tf.cast(plan["boxes"], tf.int32),
-                "partner": tf.cast(plan["partner"], tf.int32), "applied": tf.cast(plan["applied"], tf.bool)}
-    raise TenfoldError(expected("cutmix", "a CutMixPlan or a dict with lam, boxes, partner, applied",
-                                type(plan).__name__))
+    return {"lam": tf.cast(plan["lam"], tf.float64), "boxes": tf.cast(plan["boxes"], tf.int32),
+            "partner": tf.cast(plan["partner"], tf.int32), "applied": tf.cast(plan["applied"], tf.bool)}
+
+
+def _resolve_plan(where: str, plan: object, shape: tuple[int, ...]) -> spec.CutMixPlan | PlanTensors:
+    """A dict of TF tensors (what :func:`sample_tf` returns) as it is; anything else through
+    :func:`tenfold.spec.cutmix.as_plan`, the conversion (and errors) of the NumPy and PyTorch layers."""
+    _, h, w, _ = shape
+    if isinstance(plan, Mapping) and set(spec.PLAN_KEYS) <= set(plan) and (
+            any(isinstance(plan[k], (tf.Tensor, tf.Variable)) for k in spec.PLAN_KEYS) or -1 in (h, w)):
+        return plan
+    return spec.as_plan(where, plan, h, w)
+
+
+def _check_plan_size(where: str, x: tf.Tensor, shape: tuple[int, ...], plan: spec.CutMixPlan | PlanTensors,
+                     lam: tf.Tensor) -> tf.Tensor:
+    """The ShapeError of :func:`tenfold.spec.cutmix.check_images` for every known size; an assertion with the
+    same wording for the sizes a traced graph does not know."""
+    b, h, w, _ = shape
+    if isinstance(plan, spec.CutMixPlan):
+        want = (plan.batch_size, plan.height, plan.width)
+    else:
+        want = (lam.shape[0] if lam.shape[0] is not None else -1, h, w)  # a tensor plan has no size of its own
+    got = (b, h, w)
+    if any(g != -1 and p != -1 and g != p for g, p in zip(got, want, strict=True)):
+        fmt = tuple("?" if v == -1 else v for v in (*want, *got))
+        raise ShapeError(expected(where, f"images with B={fmt[0]}, H={fmt[1]}, W={fmt[2]} as in the plan",
+                                  f"B={fmt[3]}, H={fmt[4]}, W={fmt[5]}"))
+    if -1 not in got and -1 not in want:
+        return x
+    msg = expected(where, "images with the batch size, height and width of the plan", "another size")
+    dyn = tf.shape(x)
+    want_t = tf.stack([tf.shape(lam)[0] if want[0] == -1 else want[0], *(dyn[i] if v == -1 else v
+                                                                         for i, v in ((1, want[1]), (2, want[2])))])
+    with tf.control_dependencies([tf.debugging.assert_equal(dyn[:3], want_t, message=msg)]):
+        return tf.identity(x)
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -107,9 +138,9 @@ def cutmix_apply(images: tf.Tensor, labels: tf.Tensor, plan: spec.CutMixPlan | P
     Args:
         images: (B, H, W, C) tensor of uint8, another integer or a float dtype.
         labels: Class indices (B,) of an integer dtype, or soft rows (B, K) of a float dtype.
-        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan`, or the tensors of
-            :func:`sample_tf` (``lam`` (B,), ``boxes`` (B, 4) as y1, y2, x1, x2,
-            ``partner`` (B,), ``applied`` (B,)).
+        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan`, its ``to_dict()``, or the
+            tensors of :func:`sample_tf` (``lam`` (B,), ``boxes`` (B, 4) as y1, y2,
+            x1, x2, ``partner`` (B,), ``applied`` (B,)).
         num_classes: K.
         target_dtype: dtype of the targets; default float32 for class indices,
             the labels' dtype for soft labels.
@@ -119,19 +150,28 @@ def cutmix_apply(images: tf.Tensor, labels: tf.Tensor, plan: spec.CutMixPlan | P
         and the effective lambda per sample (float64, (B,)).
 
     Raises:
-        TenfoldError: On a non-4-D batch, a batch not matching the plan, labels
-            of the wrong batch size, dtype or range, or ``num_classes < 1``.
+        TenfoldError: On a non-4-D batch, a batch not matching the plan (the
+            ShapeError of the other layers, also inside ``tf.function``; a size
+            a traced graph does not know is checked when it runs, by an
+            assertion with the same wording), labels of the wrong batch size,
+            dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix"
+    return _cutmix_apply("cutmix", images, labels, plan, num_classes, target_dtype)
+
+
+def _cutmix_apply(where: str, images, labels, plan, num_classes: int,
+                  target_dtype: tf.DType | None) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """:func:`cutmix_apply`, its errors prefixed with ``where`` (the entry point the user called)."""
     x = as_tensor(where, images)
     if x.shape.rank is None:
         raise ShapeError(expected(where, "a 4-D image batch (N, H, W, C)", "a tensor of unknown rank"))
     shape = tuple(-1 if d is None else d for d in x.shape)
-    known = isinstance(plan, spec.CutMixPlan) and -1 not in shape
-    spec.check_images(where, shape, dtype_name(x.dtype), plan if known else None, layout="NHWC")
+    spec.check_images(where, shape, dtype_name(x.dtype), None, layout="NHWC")
+    plan = _resolve_plan(where, plan, shape)
+    p = _plan_tensors(plan)
+    x = _check_plan_size(where, x, shape, plan, p["lam"])
     b = x.shape[0]
     y = _soft_labels(where, labels, b, num_classes, target_dtype)  # (B, K)
-    p = _plan_tensors(plan)
     out = _paste(x, p["partner"], p["boxes"], p["applied"])
     return out, _targets(y, p["lam"], p["partner"]), p["lam"]
 
@@ -157,9 +197,7 @@ def sample_tf(seed: tf.Tensor, batch_size, height, width,
         float64 (B,), int32 (B, 4) as y1, y2, x1, x2, int32 (B,), bool (B,),
         float64 (B,), int32 (B, 2) as cy, cx.
     """
-    config = spec.CutMixConfig() if config is None else config
-    if not isinstance(config, spec.CutMixConfig):
-        raise TenfoldError(expected("sample_tf", "a CutMixConfig", type(config).__name__))
+    config = spec.CutMixConfig() if config is None else spec.CutMixConfig.coerce(config, "sample_tf")
     b = tf.cast(batch_size, tf.int32)
     h = tf.cast(height, tf.int32)
     w = tf.cast(width, tf.int32)
@@ -224,7 +262,7 @@ class CutMix(keras.layers.Layer):
                  pairing: str = "randperm", granularity: str = "batch", *, config: spec.CutMixConfig | None = None,
                  seed: int | None = None, target_dtype: tf.DType | str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = config if config is not None else spec.CutMixConfig(
+        self.config = spec.CutMixConfig.coerce(config, "CutMix") if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.target_dtype = None if target_dtype is None else tf.as_dtype(target_dtype)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
@@ -250,7 +288,7 @@ class CutMix(keras.layers.Layer):
         if training:
             dyn = tf.shape(x)
             plan = sample_tf(self._rng.make_seeds(1)[:, 0], dyn[0], dyn[1], dyn[2], self.config)
-            mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes, target_dtype=self.target_dtype)
+            mixed, targets, _ = _cutmix_apply("CutMix", x, labels, plan, self.num_classes, self.target_dtype)
         else:
             mixed = x
             targets = _soft_labels("CutMix", labels, x.shape[0], self.num_classes, self.target_dtype)

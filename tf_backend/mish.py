@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from tenfold.spec import mish as spec
 
-from ._tensors import as_tensor, dtype_name
+from ._tensors import ArrayInput, as_tensor, dtype_name
 
 _HALF = (tf.float16, tf.bfloat16)
 
@@ -100,11 +100,13 @@ def mish(x: tf.Tensor) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="tenfold")
-class Mish(keras.layers.Layer):
+class Mish(ArrayInput, keras.layers.Layer):
     """Keras layer form of :func:`mish`; follows the layer's dtype policy.
 
     Paper: Misra, BMVC 2020. Official code: digantamisra98/Mish.
     """
+
+    INPUT_WHERE = "mish"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

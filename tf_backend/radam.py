@@ -34,11 +34,11 @@ import keras
 import tensorflow as tf
 
 from tenfold.spec import radam as spec
-from tenfold.spec.errors import TenfoldError
+from tenfold.spec.errors import CheckpointError, TenfoldError, expected
 
 from ._tensors import dtype_name
 
-_FIELDS = ("weight_decay_mode", "threshold", "threshold_inclusive", "early", "eps_mode")
+_FIELDS = ("weight_decay_mode", "threshold", "threshold_inclusive", "early", "eps_mode", "nonfinite")
 
 
 @keras.saving.register_keras_serializable(package="tenfold")
@@ -49,9 +49,10 @@ class RAdam(keras.optimizers.Optimizer):
         learning_rate: A float or a ``keras.optimizers.schedules.LearningRateSchedule``.
         beta_1, beta_2, epsilon, weight_decay: Override the same fields of ``config``
             (``betas``, ``eps``, ``weight_decay``).
-        weight_decay_mode, threshold, threshold_inclusive, early, eps_mode: Override
-            the same fields of ``config``.
-        config: Conventions and defaults (default ``RAdamConfig.official()``).
+        weight_decay_mode, threshold, threshold_inclusive, early, eps_mode, nonfinite: Override
+            the same fields of ``config`` (``nonfinite``: ``"propagate"``, ``"skip"`` or ``"raise"``,
+            for one ``apply_gradients`` call; see :mod:`tenfold.spec.radam`).
+        config: Conventions and defaults (default ``RAdamConfig.official()``), or a preset name.
         **kwargs: Other ``keras.optimizers.Optimizer`` arguments (``clipnorm``,
             ``name``, ...). Keras' own ``weight_decay`` mechanism is not used: weight
             decay follows ``weight_decay_mode`` and the phase, as in the spec.
@@ -64,12 +65,13 @@ class RAdam(keras.optimizers.Optimizer):
                  epsilon: float | None = None, weight_decay: float | None = None, *,
                  weight_decay_mode: str | None = None, threshold: float | None = None,
                  threshold_inclusive: bool | None = None, early: str | None = None, eps_mode: str | None = None,
-                 config: spec.RAdamConfig | None = None, name: str = "radam", **kwargs: Any) -> None:
-        config = config or spec.RAdamConfig.official()
+                 nonfinite: str | None = None, config: spec.RAdamConfig | str | None = None, name: str = "radam",
+                 **kwargs: Any) -> None:
+        config = spec.RAdamConfig.official() if config is None else spec.RAdamConfig.coerce(config, "RAdam")
         changes: dict[str, Any] = {k: v for k, v in (
             ("eps", epsilon), ("weight_decay", weight_decay), ("weight_decay_mode", weight_decay_mode),
             ("threshold", threshold), ("threshold_inclusive", threshold_inclusive), ("early", early),
-            ("eps_mode", eps_mode)) if v is not None}
+            ("eps_mode", eps_mode), ("nonfinite", nonfinite)) if v is not None}
         if beta_1 is not None or beta_2 is not None:
             changes["betas"] = (config.betas[0] if beta_1 is None else beta_1,
                                 config.betas[1] if beta_2 is None else beta_2)
@@ -82,6 +84,32 @@ class RAdam(keras.optimizers.Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.config = config
 
+    def load_own_variables(self, store: Any) -> None:
+        """Load a state saved by ``save_own_variables``, after checking it fits (count and shapes).
+
+        Raises:
+            CheckpointError: Listing the mismatches (a state of another model);
+                nothing is assigned. (An optimizer not built yet keeps Keras'
+                behaviour: a warning, nothing loaded.)
+        """
+        if self.built:
+            keys = list(store.keys())
+            if len(keys) != len(self.variables):
+                raise CheckpointError(expected("RAdam.load_own_variables", f"{len(self.variables)} variables "
+                                               "(this optimizer's)", f"a state of {len(keys)}"))
+            check_variable_shapes("RAdam.load_own_variables", self.variables,
+                                  [store[str(i)] for i in range(len(self.variables))])
+        super().load_own_variables(store)
+
+    def set_weights(self, weights: list) -> None:
+        """Keras' ``set_weights``, refusing a list of another length or shapes before assigning anything."""
+        if self.built:
+            if len(weights) != len(self.variables):
+                raise CheckpointError(expected("RAdam.set_weights", f"{len(self.variables)} arrays (this "
+                                               "optimizer's variables)", f"{len(weights)}"))
+            check_variable_shapes("RAdam.set_weights", self.variables, weights)
+        super().set_weights(weights)
+
     def build(self, var_list: list) -> None:
         """Create the two moments of every variable (zeros, the variable's dtype)."""
         if self.built:
@@ -90,6 +118,45 @@ class RAdam(keras.optimizers.Optimizer):
             spec.check_dtype(dtype_name(tf.as_dtype(v.dtype)), "RAdam")
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
+
+    def apply(self, grads: list, trainable_variables: list | None = None) -> None:
+        """``apply_gradients``' work, after the ``nonfinite`` check of the whole call (see the spec).
+
+        ``"skip"``: nothing changes (variables, moments, ``iterations``) when a
+        gradient holds NaN or inf; ``"raise"``: :class:`TenfoldError` eagerly, a
+        graph assertion with the same message inside ``tf.function``.
+        """
+        mode = self.config.nonfinite
+        present = [(g, v) for g, v in zip(grads, trainable_variables or self._trainable_variables, strict=False)
+                   if g is not None]
+        if mode == "propagate" or not present:
+            return super().apply(grads, trainable_variables)
+        values = [g.values if isinstance(g, tf.IndexedSlices) else g for g, _ in present]
+        finite = [tf.reduce_all(tf.math.is_finite(g)) for g in values]
+        names = [f"variable {getattr(v, 'path', getattr(v, 'name', '?'))!r}" for _, v in present]
+        parent = super().apply
+        if tf.executing_eagerly():
+            bad = [n for n, ok in zip(names, finite, strict=True) if not bool(ok)]
+            if not bad:
+                return parent(grads, trainable_variables)
+            if mode == "raise":
+                raise TenfoldError(spec.nonfinite_message("RAdam.apply_gradients", bad))
+            return None  # "skip"
+        all_finite = tf.reduce_all(tf.stack(finite))
+        if mode == "raise":
+            msg = spec.nonfinite_message("RAdam.apply_gradients", names if len(names) == 1 else ["a variable"])
+            with tf.control_dependencies([tf.debugging.Assert(all_finite, [msg])]):
+                return parent(grads, trainable_variables)
+        if trainable_variables is not None and not self.built:
+            self.build(list(trainable_variables))  # variables must not be created inside the cond
+            self.built = True
+
+        def step() -> tf.Tensor:
+            parent(grads, trainable_variables)
+            return tf.constant(True)
+
+        tf.cond(all_finite, step, lambda: tf.constant(False))
+        return None
 
     def _factors(self, learning_rate: Any) -> dict[str, tf.Tensor]:
         """The step's scalars in float64 (see ``spec.step_factors``)."""
@@ -151,6 +218,17 @@ class RAdam(keras.optimizers.Optimizer):
         config.update({"beta_1": c.betas[0], "beta_2": c.betas[1], "epsilon": c.eps, "weight_decay": c.weight_decay,
                        **{k: getattr(c, k) for k in _FIELDS}})
         return config
+
+
+def check_variable_shapes(where: str, variables: list, values: list) -> None:
+    """One :class:`CheckpointError` naming every value whose shape differs from its variable's."""
+    bad = [f"{getattr(v, 'path', getattr(v, 'name', i))} {tuple(getattr(x, 'shape', ()))}, expected {tuple(v.shape)}"
+           for i, (v, x) in enumerate(zip(variables, values, strict=True))
+           if tuple(getattr(x, "shape", ())) != tuple(v.shape)]
+    if bad:
+        shown = "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+        raise CheckpointError(expected(where, "a state of this model (the same variable shapes)",
+                                       f"{len(bad)} mis-shaped: {shown}"))
 
 
 def preset(name: str, **kwargs: Any) -> RAdam:

@@ -28,7 +28,7 @@ import tensorflow as tf
 from tenfold.spec import vit as spec
 from tenfold.spec.vit import checkpoint as ckpt
 
-from ._tensors import as_tensor, dtype_name
+from ._tensors import ArrayInput, as_tensor, dtype_name
 from .layers.activations import gelu
 from .layers.norm import layer_norm
 
@@ -38,7 +38,7 @@ def _var_name(name: str) -> str:
 
 
 @keras.saving.register_keras_serializable(package="tenfold")
-class ViT(keras.Model):
+class ViT(ArrayInput, keras.Model):
     """Vision Transformer classifier taking NHWC images ``(B, S, S, C)``; returns ``(B, classes)`` logits.
 
     Paper: Dosovitskiy et al., ICLR 2021. Official code: google-research/vision_transformer.
@@ -48,9 +48,11 @@ class ViT(keras.Model):
         **kwargs: Keras ``Model`` arguments, e.g. ``dtype="float64"``.
     """
 
+    INPUT_WHERE = "ViT"
+
     def __init__(self, config: spec.ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.config = config
+        self.config = config = spec.ViTConfig.coerce(config, "ViT")
         self._param_vars: dict[str, keras.Variable] = {}
         for name, shape in spec.param_shapes(config).items():
             init = "ones" if name.endswith("/scale") else "zeros"

@@ -215,7 +215,8 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
     Args:
         images: (B, C, H, W) tensor, uint8, any other integer or float dtype, any device.
         labels: Class indices (B,) of an integer dtype, or soft / one-hot rows (B, K) of a float dtype.
-        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan` for this B, H, W.
+        plan: A :class:`~tenfold.spec.cutmix.CutMixPlan` for this B, H, W, or its
+            ``to_dict()``, or a dict of arrays (:func:`tenfold.spec.cutmix.as_plan`).
         num_classes: K.
         inplace: Write the result into ``images`` (which must then not be needed
             any more); only the box region is moved.
@@ -233,10 +234,15 @@ def cutmix_apply(images: torch.Tensor, labels: torch.Tensor, plan: spec.CutMixPl
         TenfoldError: On a non-4-D batch, a batch not matching the plan, labels
             of the wrong batch size, dtype or range, or ``num_classes < 1``.
     """
-    where = "cutmix"
-    if not isinstance(plan, spec.CutMixPlan):
-        raise TenfoldError(expected(where, "a CutMixPlan", type(plan).__name__))
+    return _cutmix_apply("cutmix", images, labels, plan, num_classes, inplace, target_dtype, pairing)
+
+
+def _cutmix_apply(where: str, images, labels, plan, num_classes: int, inplace: bool, target_dtype,
+                  pairing: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`cutmix_apply`, its errors prefixed with ``where`` (the entry point the user called)."""
     x = as_tensor(where, images)
+    _, h, w = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), None)
+    plan = spec.as_plan(where, plan, h, w)
     b, _, _ = spec.check_images(where, tuple(x.shape), dtype_name(x.dtype), plan)
     y, hard = _labels(where, labels, b, num_classes)
     if inplace and x.requires_grad:
@@ -284,7 +290,7 @@ class CutMix(nn.Module):
                  seed: int | np.random.Generator | None = None, inplace: bool = False,
                  target_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.config = config if config is not None else spec.CutMixConfig(
+        self.config = spec.CutMixConfig.coerce(config, "CutMix") if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
         self.seed = seed
@@ -321,8 +327,8 @@ class CutMix(nn.Module):
         b, h, w = spec.check_images("CutMix", tuple(x.shape), dtype_name(x.dtype), None)
         plan = spec.sample(self.rng, b, h, w, self.config)
         self.last_plan = plan
-        mixed, targets, _ = cutmix_apply(x, labels, plan, self.num_classes, inplace=self.inplace,
-                                         target_dtype=self.target_dtype, pairing=self.config.pairing)
+        mixed, targets, _ = _cutmix_apply("CutMix", x, labels, plan, self.num_classes, self.inplace,
+                                          self.target_dtype, self.config.pairing)
         return mixed, targets
 
     def extra_repr(self) -> str:

@@ -41,7 +41,7 @@ import torch
 
 from tenfold.spec import radam as spec
 from tenfold.spec.config import require
-from tenfold.spec.errors import ConfigError, TenfoldError, expected
+from tenfold.spec.errors import CheckpointError, ConfigError, TenfoldError, expected
 
 from ._tensors import dtype_name
 
@@ -51,7 +51,7 @@ IMPLS: tuple[str, ...] = ("fused", "foreach", "forloop")
 FUSED_MIN_NUMEL = 32768
 
 _CONFIG_KEYS = ("lr", "betas", "eps", "weight_decay", "weight_decay_mode", "threshold", "threshold_inclusive",
-                "early", "eps_mode")
+                "early", "eps_mode", "nonfinite")
 
 
 def _fused_devices() -> tuple[str, ...]:
@@ -77,8 +77,10 @@ class RAdam(torch.optim.Optimizer):
         params: Parameters or parameter groups (dicts that may override any
             field of :class:`~tenfold.spec.radam.RAdamConfig`, e.g. ``lr``).
         lr, betas, eps, weight_decay: Override the same fields of ``config``.
-        config: The conventions and defaults (default: ``RAdamConfig.official()``);
-            ``RAdamConfig.torch()`` reproduces ``torch.optim.RAdam``.
+        config: The conventions and defaults (default: ``RAdamConfig.official()``), or a
+            preset name; ``RAdamConfig.torch()`` (``"torch"``) reproduces ``torch.optim.RAdam``.
+        nonfinite: ``"propagate"`` (default), ``"skip"`` or ``"raise"``: what a NaN or inf
+            gradient does to a parameter group's step (see :mod:`tenfold.spec.radam`).
         impl: ``"fused"``, ``"foreach"`` or ``"forloop"``; default ``"fused"``
             where the kernels exist, else ``"foreach"``.
 
@@ -88,15 +90,18 @@ class RAdam(torch.optim.Optimizer):
 
     State per parameter: ``step`` (int), ``exp_avg`` and ``exp_avg_sq``
     (tensors like the parameter); ``state_dict()`` / ``load_state_dict()``
-    resume a run exactly.
+    resume a run exactly, and ``load_state_dict`` refuses (CheckpointError,
+    before changing anything) a state whose groups, parameter counts or moment
+    shapes do not fit this optimizer's parameters.
     """
 
     def __init__(self, params: Iterable, lr: float | None = None, betas: tuple[float, float] | None = None,
                  eps: float | None = None, weight_decay: float | None = None, *,
-                 config: spec.RAdamConfig | None = None, impl: str | None = None) -> None:
-        config = config or spec.RAdamConfig.official()
-        overrides = {k: v for k, v in (("lr", lr), ("betas", betas), ("eps", eps), ("weight_decay", weight_decay))
-                     if v is not None}
+                 config: spec.RAdamConfig | str | None = None, impl: str | None = None,
+                 nonfinite: str | None = None) -> None:
+        config = spec.RAdamConfig.official() if config is None else spec.RAdamConfig.coerce(config, "RAdam")
+        overrides = {k: v for k, v in (("lr", lr), ("betas", betas), ("eps", eps), ("weight_decay", weight_decay),
+                                       ("nonfinite", nonfinite)) if v is not None}
         if "betas" in overrides:
             overrides["betas"] = tuple(overrides["betas"])
         config = config.replace(**overrides)
@@ -129,28 +134,65 @@ class RAdam(torch.optim.Optimizer):
             self.param_groups.pop()
             raise
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state saved by :meth:`state_dict`, after checking it fits (see the class doc).
+
+        Raises:
+            CheckpointError: Listing the mismatches (group count, parameters per
+                group, moment shapes); the optimizer is left as it was.
+        """
+        where = "RAdam.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise CheckpointError(expected(where, "an optimizer state_dict (state, param_groups)",
+                                           type(state_dict).__name__))
+        saved = state_dict["param_groups"]
+        counts = [len(g["params"]) for g in self.param_groups]
+        saved_counts = [len(g.get("params", ())) for g in saved]
+        if counts != saved_counts:
+            raise CheckpointError(expected(where, f"param groups of {counts} parameters (this optimizer's)",
+                                           f"groups of {saved_counts}"))
+        bad = []
+        for gi, (group, sgroup) in enumerate(zip(self.param_groups, saved, strict=True)):
+            for pi, (p, key) in enumerate(zip(group["params"], sgroup["params"], strict=True)):
+                st = state_dict["state"].get(key, {})
+                for kind in ("exp_avg", "exp_avg_sq"):
+                    shape = tuple(getattr(st.get(kind), "shape", tuple(p.shape)))
+                    if shape != tuple(p.shape):
+                        bad.append(f"group {gi} parameter {pi} {kind} {shape}, expected {tuple(p.shape)}")
+        if bad:
+            shown = "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+            raise CheckpointError(expected(where, "moments of this optimizer's parameter shapes (a state of this "
+                                           "model)", f"{len(bad)} mis-shaped: {shown}"))
+        super().load_state_dict(state_dict)
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One step for every parameter with a gradient; returns ``closure()``'s loss if given.
 
         Raises:
-            TenfoldError: If a gradient is sparse.
+            TenfoldError: If a gradient is sparse, or (``nonfinite="raise"``)
+                holds NaN or inf; that group is then left unchanged.
             ShapeError: If a gradient's shape differs from its parameter's.
         """
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        for gi, group in enumerate(self.param_groups):
             config = group_config(group)
             buckets: dict[tuple, list[tuple[torch.Tensor, ...]]] = {}
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad
-                if g.is_sparse:
+                if p.grad.is_sparse:
                     raise TenfoldError(spec.sparse_error("RAdam.step"))
-                spec.check_grad_shape("RAdam.step", tuple(p.shape), tuple(g.shape))
+                spec.check_grad_shape("RAdam.step", tuple(p.shape), tuple(p.grad.shape))
+            if config.nonfinite != "propagate" and not _finite_group(group, gi, config.nonfinite):
+                continue  # "skip": no parameter, moment or step count of this group changes
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
                 state = self.state[p]
                 if not state:
                     state["step"] = 0
@@ -178,14 +220,32 @@ class RAdam(torch.optim.Optimizer):
         return loss
 
 
+def _finite_group(group: dict[str, Any], index: int, mode: str) -> bool:
+    """Whether every gradient of the group is finite: one max-abs reduction per tensor, one host read."""
+    grads = [p.grad for p in group["params"] if p.grad is not None]
+    if not grads:
+        return True
+    peaks = torch._foreach_norm(grads, float("inf"))  # NaN stays NaN, inf stays inf
+    finite = torch.isfinite(torch.stack([x.float() for x in peaks]))
+    if bool(finite.all()):
+        return True
+    if mode == "raise":
+        positions = [i for i, p in enumerate(group["params"]) if p.grad is not None]
+        names = [f"param group {index} parameter {positions[i]} (shape {tuple(grads[i].shape)})"
+                 for i in torch.nonzero(~finite).flatten().tolist()]
+        raise TenfoldError(spec.nonfinite_message("RAdam.step", names))
+    return False
+
+
 def group_config(group: dict[str, Any]) -> spec.RAdamConfig:
-    """The validated :class:`RAdamConfig` of one parameter group.
+    """The validated :class:`RAdamConfig` of one parameter group (fields a group lacks take the defaults).
 
     Raises:
         ConfigError: If a value is out of range.
     """
-    values = {k: group[k] for k in _CONFIG_KEYS}
-    values["betas"] = tuple(values["betas"])
+    values = {k: group[k] for k in _CONFIG_KEYS if k in group}
+    if "betas" in values:
+        values["betas"] = tuple(values["betas"])
     try:
         return spec.RAdamConfig(**values)
     except TypeError as err:

@@ -25,7 +25,7 @@ from torch import nn
 from tenfold.spec import vit as spec
 from tenfold.spec.vit import checkpoint as ckpt
 
-from ._tensors import as_tensor, dtype_name
+from ._tensors import as_tensor, dtype_name, to_param_dtype
 
 
 class _Block(nn.Module):
@@ -72,7 +72,7 @@ class ViT(nn.Module):
 
     def __init__(self, config: spec.ViTConfig) -> None:
         super().__init__()
-        self.config = config
+        self.config = config = spec.ViTConfig.coerce(config, "ViT")
         d, p = config.hidden_size, config.patch_size
         self.patch_embed = nn.Module()
         self.patch_embed.proj = nn.Conv2d(config.in_channels, d, kernel_size=p, stride=p)
@@ -94,6 +94,7 @@ class ViT(nn.Module):
         x = as_tensor("ViT", x)
         if not torch.compiler.is_compiling():
             spec.check_images(tuple(x.shape), dtype_name(x.dtype), self.config, "NCHW", "ViT")
+            x = to_param_dtype(x, self)
         x = self.patch_embed.proj(x).flatten(2).transpose(1, 2)  # (B, N, D)
         if self.config.classifier == "token":
             x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1).to(x.dtype), x], dim=1)  # (B, N+1, D)
@@ -118,7 +119,7 @@ def load_params(model: ViT, params: Mapping[str, np.ndarray]) -> ViT:
     Raises:
         CheckpointError: Listing every missing, unexpected and mis-shaped key.
     """
-    sd = ckpt.to_timm(params, model.config)  # validates the canonical params
+    sd = ckpt.to_timm(params, model.config, "load_params")  # validates the canonical params
     ref = model.state_dict()
     with torch.no_grad():
         for key, value in sd.items():

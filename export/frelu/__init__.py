@@ -24,27 +24,27 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
 
 from tenfold import __version__
 from tenfold.numpy_ref.frelu import nets as ref_nets
 from tenfold.spec import frelu as spec
-from tenfold.spec.checkpoints import load_npz
+from tenfold.spec.checkpoints import check_writable, load_npz
 from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import ExportError, expected
 from tenfold.spec.frelu import nets as nets
 from tenfold.spec.tolerance import Tolerance
 
-from .. import tf_onnx, torch_onnx
-from ..check import check_against_reference
+if TYPE_CHECKING:  # onnx loads when an export runs, so that ``tenfold export frelu --help`` needs no onnx
+    import onnx
 
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
 #: Default opsets: the dynamo exporter's lowest native one, and the highest tf2onnx 1.17 supports.
 TORCH_OPSET = 18
-TF_OPSET = tf_onnx.MAX_OPSET
+TF_OPSET = 18  # tenfold.export.tf_onnx.MAX_OPSET (not imported here: it needs onnx)
 
 
 def _metadata(config: nets.NetConfig, shape: tuple[int, ...], backend: str) -> dict[str, str]:
@@ -96,11 +96,15 @@ def onnx_model_torch(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), ops
 
     from tenfold.torch_backend.frelu import nets as tb
 
+    if path is not None:
+        check_writable(path, "onnx_model_torch")  # before folding and exporting
     shape = _check_shape("onnx_model_torch", input_shape, model.config)
     if opset < 18:
         raise ExportError(expected("onnx_model_torch", "opset >= 18 (the dynamo exporter's lowest)", opset))
     params, config = _folded(tb.get_params(model), model.config, fold)
     export = tb.load_params(tb.build(config, torch.float32), params).eval()
+    from .. import torch_onnx
+
     x = torch.zeros((max(shape[0], 2), *shape[1:]))
     return torch_onnx.export_torch(export, path, x, opset, _metadata(config, shape, "torch"), INPUT_NAME, OUTPUT_NAME)
 
@@ -125,11 +129,15 @@ def onnx_model_tf(model, input_shape: tuple[int, ...] = (2, 3, 224, 224), opset:
     """
     from tenfold.tf_backend.frelu import nets as tfb
 
+    if path is not None:
+        check_writable(path, "onnx_model_tf")
     shape = _check_shape("onnx_model_tf", input_shape, model.config)
     if not 13 <= opset <= TF_OPSET:
         raise ExportError(expected("onnx_model_tf", f"opset in [13, {TF_OPSET}] (tf2onnx 1.17)", opset))
     params, config = _folded(tfb.get_params(model), model.config, fold)
     export = tfb.load_params(tfb.build(config, "float32"), params)
+    from .. import tf_onnx
+
     x = np.zeros(shape, np.float32)
     return tf_onnx.export_tf(export, path, x, opset, _metadata(config, shape, "tf"), INPUT_NAME, OUTPUT_NAME)
 
@@ -153,6 +161,8 @@ def verify(proto: onnx.ModelProto | str | os.PathLike, params: dict[str, np.ndar
     Raises:
         ExportError: If any logit is outside the scaled tolerance.
     """
+    from ..check import check_against_reference
+
     def reference(x: np.ndarray) -> np.ndarray:
         return ref_nets.forward(x, params, config)
 

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from tenfold import progress
+from tenfold.spec.checkpoints import check_writable
 from tenfold.spec.errors import TenfoldError
 from tenfold.spec.frelu import nets as nets
 
@@ -41,12 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tenfold.cli import error_line
+
     from .. import frelu as ex
 
     name = f"frelu-{args.preset}"
     config = nets.PRESETS[args.preset]()
     say = progress.Steps(f"{name} export", stream=sys.stdout)
     try:
+        check_writable(args.out, f"export {name} --out")  # before building or exporting anything
         sizes = tuple(int(b) for b in args.batch_sizes.split(","))
         shape = (max(sizes), config.in_channels, args.size, args.size)
         start = time.perf_counter()
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 f"max error {err:.2e} of max(1, max |logit|)")
     except (TenfoldError, OSError, ValueError) as err:
         say.close()
-        print(f"tenfold export {name}: {err}", file=sys.stderr)
+        print(error_line(f"export {name}", err), file=sys.stderr)
         return 2
     say.close()
     print(f"[{name} export] done in {time.perf_counter() - start:.1f} s: {path}", flush=True)

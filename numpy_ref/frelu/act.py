@@ -8,20 +8,39 @@ per offset), so each output is an exact dot product in the input's dtype.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from tenfold.spec import frelu as spec
+from tenfold.spec.batchnorm import PARAM_NAMES
+from tenfold.spec.contracts import check_params
+from tenfold.spec.errors import CheckpointError, expected
 
 from .._arrays import as_array, dtype_name
 from ..layers.conv import depthwise_conv2d, depthwise_conv2d_vjp
 from ..layers.norm import batch_norm_params
 
 
-def _validated(x: object, params: dict, config: spec.FReLUConfig, prefix: str, where: str) -> np.ndarray:
+def _validated(x: object, params: dict, config: spec.FReLUConfig, prefix: str, where: str,
+               folded: bool | None = None) -> np.ndarray:
+    """Check ``x`` and the layer's entries of ``params`` (one :class:`CheckpointError` for every bad entry).
+
+    The layer counts as folded only when none of its ``bn_*`` entries is
+    present; one missing BatchNorm entry is reported, never taken as folding.
+    """
     x = as_array(where, x)
     spec.check_dtype(dtype_name(x.dtype), where)
-    conv = spec.conv_names(config)[0][0]
-    spec.check_input(where, x.shape, params[f"{prefix}{conv}.weight"].shape[0])
+    if not isinstance(params, Mapping):
+        raise CheckpointError(expected(where, "a dict of name -> array", type(params).__name__))
+    conv = f"{prefix}{spec.conv_names(config)[0][0]}.weight"
+    weight_shape = np.shape(params[conv]) if conv in params else ()
+    channels = weight_shape[0] if len(weight_shape) == 4 else (x.shape[1] if x.ndim == 4 else 1)
+    spec.check_input(where, x.shape, channels)
+    if folded is None:
+        folded = not any(f"{prefix}{norm}.{n}" in params for _, norm, _ in spec.conv_names(config)
+                         for n in PARAM_NAMES)
+    check_params(params, spec.param_shapes(channels, config, prefix, folded), where, allow_unexpected=bool(prefix))
     return x
 
 
@@ -43,8 +62,8 @@ def _branches(x: np.ndarray, params: dict, config: spec.FReLUConfig, prefix: str
 def funnel_condition(x: object, params: dict[str, np.ndarray], config: spec.FReLUConfig | None = None, *,
                      training: bool = False, updates: dict | None = None, prefix: str = "") -> np.ndarray:
     """The spatial condition ``T(x)`` (BN of the depthwise conv; light: sum of two branches)."""
-    config = config or spec.FReLUConfig()
-    x = _validated(x, params, config, prefix, "frelu")
+    config = spec.FReLUConfig() if config is None else spec.FReLUConfig.coerce(config, "funnel_condition")
+    x = _validated(x, params, config, prefix, "funnel_condition")
     return sum(bnz for _, bnz in _branches(x, params, config, prefix, training, updates))
 
 
@@ -69,7 +88,7 @@ def frelu(x: object, params: dict[str, np.ndarray], config: spec.FReLUConfig | N
         ShapeError: Non-4-D input or another channel count.
         DTypeError: Non-float input.
     """
-    config = config or spec.FReLUConfig()
+    config = spec.FReLUConfig() if config is None else spec.FReLUConfig.coerce(config, "frelu")
     x = _validated(x, params, config, prefix, "frelu")
     t = sum(bnz for _, bnz in _branches(x, params, config, prefix, training, updates))
     return np.maximum(x, t)
@@ -90,8 +109,8 @@ def frelu_vjp(x: object, params: dict[str, np.ndarray], w: np.ndarray, config: s
         ``{"x": dx, "<conv>.weight": ..., "<conv>.bias": ... (full variant),
         "<bn>.weight": ..., "<bn>.bias": ...}``.
     """
-    config = config or spec.FReLUConfig()
-    x = _validated(x, params, config, "", "frelu_vjp")
+    config = spec.FReLUConfig() if config is None else spec.FReLUConfig.coerce(config, "frelu_vjp")
+    x = _validated(x, params, config, "", "frelu_vjp", folded=False)
     branches = _branches(x, params, config, "", False, None)
     t = sum(bnz for _, bnz in branches)
     mask = (x >= t) if mask is None else mask

@@ -13,7 +13,7 @@ import numpy as np
 
 from tenfold.spec import frelu as act_spec
 from tenfold.spec.contracts import check_params as contract_check
-from tenfold.spec.errors import CheckpointError, ConfigError, ShapeError, expected
+from tenfold.spec.errors import CheckpointError, ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
 from .._arrays import as_array, dtype_name
@@ -46,8 +46,7 @@ class _Pass:
 def _check_input(where: str, x: object, channels: int) -> np.ndarray:
     x = as_array(where, x)
     act_spec.check_dtype(dtype_name(x.dtype), where)
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ShapeError(expected(where, f"a 4-D input (N, {channels}, H, W)", f"shape {x.shape}"))
+    act_spec.check_input(where, x.shape, channels)  # the message of every layer
     return x
 
 
@@ -79,6 +78,7 @@ def resnet_forward(x: object, params: dict[str, np.ndarray], config: spec.ResNet
     Returns:
         ``(N, num_classes)`` logits.
     """
+    config = spec.coerce_config(config, "resnet_forward")
     x = _check_input("resnet_forward", x, config.in_channels)
     check_params(params, config, "resnet_forward")
     _check_mode("resnet_forward", config, training)
@@ -110,6 +110,7 @@ def channel_shuffle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.ShuffleNetV2FReLUConfig, *,
                        training: bool = False, updates: dict | None = None) -> np.ndarray:
     """Logits of ShuffleNetV2-FReLU (arguments as :func:`resnet_forward`)."""
+    config = spec.coerce_config(config, "shufflenet_forward")
     x = _check_input("shufflenet_forward", x, config.in_channels)
     check_params(params, config, "shufflenet_forward")
     _check_mode("shufflenet_forward", config, training)
@@ -135,7 +136,11 @@ def shufflenet_forward(x: object, params: dict[str, np.ndarray], config: spec.Sh
 
 def forward(x: object, params: dict[str, np.ndarray], config: spec.NetConfig, *, training: bool = False,
             updates: dict | None = None) -> np.ndarray:
-    """Logits of any FReLU network config (eval mode by default; see :func:`resnet_forward`)."""
+    """Logits of any FReLU network config (eval mode by default; see :func:`resnet_forward`).
+
+    ``config`` may also be a preset name of :data:`tenfold.spec.frelu.nets.PRESETS` (``"cifar"``).
+    """
+    config = spec.coerce_config(config, "forward")
     if isinstance(config, spec.ResNetFReLUConfig):
         return resnet_forward(x, params, config, training=training, updates=updates)
     return shufflenet_forward(x, params, config, training=training, updates=updates)
@@ -153,6 +158,7 @@ def fold_batchnorm(params: dict[str, np.ndarray], config: spec.NetConfig) -> tup
         ``(folded_params, config.replace(folded=True))``; the folded network's
         eval-mode output equals the original's up to rounding.
     """
+    config = spec.coerce_config(config, "fold_batchnorm")
     if config.folded:
         raise CheckpointError(expected("fold_batchnorm", "an unfolded config", "folded=True"))
     check_params(params, config, "fold_batchnorm")
@@ -177,6 +183,7 @@ def from_megengine(arrays: dict[str, np.ndarray], config: spec.NetConfig) -> dic
     Raises:
         CheckpointError: Listing missing, unexpected or mis-sized entries.
     """
+    config = spec.coerce_config(config, "from_megengine")
     shapes = spec.param_shapes(config)
     out = {}
     for k, v in arrays.items():
@@ -193,6 +200,7 @@ def init_params(config: spec.NetConfig, rng: np.random.Generator, dtype: str = "
     bias ``N(0, 0.1)``, running mean ``N(0, 0.1)``, running var ``U(0.5, 1.5)``.
     """
     params = {}
+    config = spec.coerce_config(config, "init_params")
     for name, shape in spec.param_shapes(config).items():
         if name.endswith("running_var") or (name.endswith(".weight") and len(shape) == 1):
             v = rng.uniform(0.5, 1.5, shape)

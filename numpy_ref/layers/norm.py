@@ -36,7 +36,7 @@ def batch_norm(x: object, weight: np.ndarray, bias: np.ndarray, running_mean: np
             channel in train mode.
         DTypeError: Non-float input.
     """
-    config = config or spec.BatchNormConfig()
+    config = spec.BatchNormConfig() if config is None else spec.BatchNormConfig.coerce(config, where)
     x = as_array(where, x)
     check_float_dtype(where, dtype_name(x.dtype))
     spec.check_input(where, x.shape, len(running_mean), training)

@@ -5,7 +5,7 @@
 reads them (``tenfold.torch_backend.checkpoints``: ``torch.load(weights_only=True)``).
 """
 
-from .files import atomic_write
+from .files import atomic_write, check_writable
 from .npz import load_npz, save_npz
 
-__all__ = ["atomic_write", "load_npz", "save_npz"]
+__all__ = ["atomic_write", "check_writable", "load_npz", "save_npz"]

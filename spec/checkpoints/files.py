@@ -11,23 +11,42 @@ from typing import BinaryIO
 from ..errors import TenfoldError, expected
 
 
-def _umask_mode() -> int:
+def umask_mode() -> int:
+    """The mode a plain ``open(path, "w")`` gives a new file: ``0o666`` minus the umask."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
 
 
+_umask_mode = umask_mode
+
+
 def check_writable(path: str | os.PathLike, where: str) -> Path:
-    """Fail early (before any work) when ``path``'s folder cannot be written."""
+    """Fail early (before any work) when ``path`` cannot be written.
+
+    The nearest existing folder on the way to ``path`` is probed by really
+    creating (and removing) a temporary file in it, so read-only file systems,
+    permissions and a file standing where a folder is needed are all caught.
+
+    Raises:
+        TenfoldError: ``"<where>: expected an output path in a writable folder; got ..."``.
+    """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise TenfoldError(expected(where, "an output file path", f"{path} is a folder"))
-    probe = folder
+    probe = path.parent if str(path.parent) else Path(".")
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise TenfoldError(expected(where, "an output path in a writable folder", f"{path} ({probe} is not writable)"))
+    if not probe.is_dir():
+        raise TenfoldError(expected(where, "an output path in a writable folder",
+                                    f"{path} ({probe} is a file, not a folder)"))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tenfold-probe-", dir=probe)
+    except OSError as err:
+        raise TenfoldError(expected(where, "an output path in a writable folder",
+                                    f"{path} ({probe}: {err.strerror or err})")) from None
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -51,4 +70,4 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     return path
 
 
-__all__ = ["atomic_write", "check_writable"]
+__all__ = ["atomic_write", "check_writable", "umask_mode"]

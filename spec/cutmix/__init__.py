@@ -68,7 +68,7 @@ from .config import (
     SOFT_LABEL_DTYPES,
     CutMixConfig,
 )
-from .plan import Box, CutMixPlan, box_from_centre, partner_indices, sample
+from .plan import PLAN_KEYS, Box, CutMixPlan, as_plan, box_from_centre, partner_indices, sample
 
 #: Soft-target tolerances per target dtype (the images must be exactly equal:
 #: the paste is a copy). float32 targets are ``lam * a + (1 - lam) * b`` in
@@ -100,6 +100,6 @@ API_DIFFERENCES: dict[str, str] = {
 }
 
 __all__ = ["API_DIFFERENCES", "EXACT", "EXPORTS", "GRANULARITIES", "IMAGE_DTYPES", "INT_LABEL_DTYPES", "OFFICIAL_CODE",
-           "PAIRINGS", "PAPER", "SOFT_LABEL_DTYPES", "TOLERANCES", "Box", "CutMixConfig", "CutMixPlan",
-           "box_from_centre", "check_images", "check_label_range", "check_labels", "check_num_classes",
+           "PAIRINGS", "PAPER", "PLAN_KEYS", "SOFT_LABEL_DTYPES", "TOLERANCES", "Box", "CutMixConfig", "CutMixPlan",
+           "as_plan", "box_from_centre", "check_images", "check_label_range", "check_labels", "check_num_classes",
            "label_range_message",           "partner_indices", "sample"]

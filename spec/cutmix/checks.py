@@ -14,11 +14,13 @@ def check_images(where: str, shape: tuple[int, ...], dtype_name: str, plan: CutM
     """Validate an image batch; return ``(B, H, W)``.
 
     Raises:
-        ShapeError: If the batch is not 4-D or does not match the plan.
+        ShapeError: If the batch is not 4-D, is empty, or does not match the plan.
         DTypeError: If the dtype is not a real numeric type of :data:`IMAGE_DTYPES`.
     """
     if len(shape) != 4:
         raise ShapeError(expected(where, f"a 4-D image batch ({', '.join(layout)})", f"shape {tuple(shape)}"))
+    if shape[0] == 0:  # a plan has at least one sample
+        raise ShapeError(expected(where, f"a non-empty image batch ({', '.join(layout)})", f"shape {tuple(shape)}"))
     if dtype_name not in IMAGE_DTYPES:
         raise DTypeError(expected(where, "images of dtype " + ", ".join(IMAGE_DTYPES), f"dtype {dtype_name}"))
     b = shape[0]

@@ -173,9 +173,7 @@ def sample(rng: np.random.Generator | np.random.RandomState, batch_size: int, he
     Raises:
         TenfoldError: On a non-positive size or a bad config.
     """
-    config = CutMixConfig() if config is None else config
-    if not isinstance(config, CutMixConfig):
-        raise ConfigError(expected("cutmix.sample", "a CutMixConfig", type(config).__name__))
+    config = CutMixConfig() if config is None else CutMixConfig.coerce(config, "cutmix.sample")
     if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
         raise TenfoldError(expected("cutmix.sample", "a numpy.random.Generator or RandomState",
                                     type(rng).__name__))
@@ -223,4 +221,44 @@ def _identity(b: int, h: int, w: int) -> CutMixPlan:
 
 
 
-__all__ = ["Box", "CutMixPlan", "box_from_centre", "partner_indices", "sample"]
+#: The entries every plan dict must have (``CutMixPlan.to_dict()`` has these and more; so has ``sample_tf``'s).
+PLAN_KEYS: tuple[str, ...] = ("lam", "boxes", "partner", "applied")
+
+
+def as_plan(where: str, plan: object, height: int, width: int) -> CutMixPlan:
+    """A :class:`CutMixPlan` from any form a layer accepts: the plan, its ``to_dict()``, or a dict of arrays.
+
+    A dict needs :data:`PLAN_KEYS` (tensors are fine: they are read with
+    ``np.asarray``); without ``height``/``width`` it takes the images' size,
+    without ``lam_sampled``/``centres`` neutral values. So every layer takes
+    the same forms and checks the same plan.
+
+    Raises:
+        ConfigError: For anything else, or a dict whose entries do not form a valid plan.
+    """
+    if isinstance(plan, CutMixPlan):
+        return plan
+    want = "a CutMixPlan or a dict with " + ", ".join(PLAN_KEYS)
+    if not isinstance(plan, dict) and not (hasattr(plan, "keys") and hasattr(plan, "__getitem__")):
+        raise ConfigError(expected(where, want, type(plan).__name__))
+    plan = {k: plan[k] for k in plan.keys()}
+    missing = [k for k in PLAN_KEYS if k not in plan]
+    if missing:
+        raise ConfigError(expected(where, want, "a dict without " + ", ".join(missing)))
+    try:
+        lam = np.asarray(plan["lam"], np.float64).reshape(-1)
+        b = lam.shape[0]
+        data = {"height": int(np.asarray(plan.get("height", height))),
+                "width": int(np.asarray(plan.get("width", width))), "lam": lam.tolist(),
+                "boxes": np.asarray(plan["boxes"], np.int64).reshape(b, 4).tolist(),
+                "partner": np.asarray(plan["partner"], np.int64).reshape(b).tolist(),
+                "applied": np.asarray(plan["applied"], bool).reshape(b).tolist(),
+                "lam_sampled": np.asarray(plan.get("lam_sampled", lam), np.float64).reshape(b).tolist(),
+                "centres": np.asarray(plan.get("centres", np.zeros((b, 2))), np.int64).reshape(b, 2).tolist()}
+    except (TypeError, ValueError) as err:
+        raise ConfigError(expected(where, f"{want} of one entry per sample", f"{type(err).__name__}: {err}")) from None
+    return CutMixPlan.from_dict(data)
+
+
+
+__all__ = ["PLAN_KEYS", "Box", "CutMixPlan", "as_plan", "box_from_centre", "partner_indices", "sample"]

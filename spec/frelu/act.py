@@ -116,11 +116,13 @@ def check_input(where: str, shape: tuple[int, ...], channels: int, layout: str =
         layout: ``"NCHW"`` (spec, NumPy, PyTorch) or ``"NHWC"`` (TensorFlow).
 
     Raises:
-        ShapeError: On another rank or channel count.
+        ShapeError: On another rank, an empty batch or another channel count.
     """
     shape = tuple(shape)
     if len(shape) != 4:
         raise ShapeError(expected(where, f"a 4-D input ({', '.join(layout)})", f"shape {shape}"))
+    if shape[0] == 0:  # TF's convolutions mishandle an empty batch: refused in every layer alike
+        raise ShapeError(expected(where, f"a non-empty batch ({', '.join(layout)})", f"shape {shape}"))
     axis = layout.index("C")
     if shape[axis] is not None and shape[axis] != channels:
         raise ShapeError(expected(where, f"{channels} channels (axis {axis} of {layout})",
@@ -151,7 +153,7 @@ def param_shapes(channels: int, config: FReLUConfig | None = None, prefix: str =
         folded: BatchNorm folded into the convolutions (every conv then has a
             bias and there are no ``bn_*`` entries).
     """
-    config = config or FReLUConfig()
+    config = FReLUConfig() if config is None else FReLUConfig.coerce(config, "frelu.param_shapes")
     check_channels("frelu.param_shapes", channels)
     shapes: dict[str, tuple[int, ...]] = {}
     for conv, norm, (kh, kw) in conv_names(config):

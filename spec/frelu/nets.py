@@ -46,6 +46,8 @@ With ``folded=True`` every BatchNorm is folded into the convolution before it
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import batchnorm as bn
@@ -325,7 +327,8 @@ NetConfig = ResNetFReLUConfig | ShuffleNetV2FReLUConfig
 
 
 def param_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
-    """Canonical parameter names and shapes of any FReLU network config."""
+    """Canonical parameter names and shapes of any FReLU network config (or preset name of :data:`PRESETS`)."""
+    config = coerce_config(config, "frelu_nets.param_shapes")
     if isinstance(config, ResNetFReLUConfig):
         return resnet_param_shapes(config)
     if isinstance(config, ShuffleNetV2FReLUConfig):
@@ -362,5 +365,24 @@ _ONNX = Tolerance(atol=3e-4, rtol=3e-4)
 TOLERANCES = Tolerances(forward=_FORWARD, gradient=_FORWARD, finite_difference=act.TOLERANCES.finite_difference,
                         onnx={"float32": _ONNX})
 
-__all__ = ["PRESETS", "TOLERANCES", "ResNetFReLUConfig", "ShuffleNetV2FReLUConfig", "bn_pairs", "param_shapes",
-           "resnet_blocks", "shufflenet_blocks"]
+def coerce_config(value: object, where: str) -> NetConfig:
+    """A network config from a config, a name of :data:`PRESETS` (``"cifar"``) or a ``to_dict`` dict.
+
+    Raises:
+        ConfigError: ``"<where>: expected a ResNetFReLUConfig, a ShuffleNetV2FReLUConfig or a preset name ..."``.
+    """
+    if isinstance(value, (ResNetFReLUConfig, ShuffleNetV2FReLUConfig)):
+        return value
+    want = "a ResNetFReLUConfig, a ShuffleNetV2FReLUConfig or a preset name (" + ", ".join(PRESETS) + ")"
+    if isinstance(value, str) and value in PRESETS:
+        return PRESETS[value]()
+    if isinstance(value, Mapping):
+        for cls in (ResNetFReLUConfig, ShuffleNetV2FReLUConfig):
+            if set(value) <= {f.name for f in dataclasses.fields(cls)}:
+                return cls.from_dict(dict(value))
+    raise act.ConfigError(act.expected(where, want, repr(value) if isinstance(value, (str, Mapping))
+                                       else type(value).__name__))
+
+
+__all__ = ["PRESETS", "TOLERANCES", "ResNetFReLUConfig", "ShuffleNetV2FReLUConfig", "bn_pairs", "coerce_config",
+           "param_shapes", "resnet_blocks", "shufflenet_blocks"]

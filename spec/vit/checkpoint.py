@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import checkpoints
 from ..contracts import check_params as contract_check
 from ..errors import CheckpointError, expected
 from .model import ViTConfig, block_prefix, param_shapes
@@ -88,6 +89,14 @@ def _strip_prefix(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return params
 
 
+def from_npz_arrays(arrays: Mapping[str, np.ndarray], config: ViTConfig, resize: str | None = "official",
+                    where: str = "load_npz") -> dict[str, np.ndarray]:
+    """Canonical params from the arrays of an official ``.npz`` (prefix stripped, position embedding resized)."""
+    params = adapt_pos_embedding(_strip_prefix(dict(arrays)), config, resize)
+    check_params(params, config, where)
+    return params
+
+
 def load_npz(path: str | os.PathLike, config: ViTConfig, resize: str | None = "official") -> dict[str, np.ndarray]:
     """Read an official ViT ``.npz`` checkpoint (no pickle) into canonical params.
 
@@ -101,27 +110,16 @@ def load_npz(path: str | os.PathLike, config: ViTConfig, resize: str | None = "o
         Canonical params (float arrays as stored).
 
     Raises:
-        CheckpointError: If the file is unreadable or does not fit ``config``.
+        CheckpointError: If the file is unreadable (missing, truncated,
+            corrupt, not an ``.npz``, object arrays) or does not fit ``config``.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            params = {k: np.asarray(data[k]) for k in data.files}
-    except (OSError, ValueError) as err:
-        raise CheckpointError(expected("load_npz", "a readable .npz file without pickled objects",
-                                       f"{path}: {err}")) from err
-    params = adapt_pos_embedding(_strip_prefix(params), config, resize)
-    check_params(params, config, f"load_npz({path.name})")
-    return params
+    return from_npz_arrays(checkpoints.load_npz(path, "load_npz"), config, resize, f"load_npz({path.name})")
 
 
 def save_npz(params: Mapping[str, np.ndarray], path: str | os.PathLike) -> Path:
-    """Write canonical params as an official-layout ``.npz`` (atomically)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(tmp, **{k: np.asarray(v) for k, v in params.items()})
-    os.replace(tmp, path)
-    return path
+    """Write canonical params as an official-layout ``.npz`` (atomically, with the umask's mode)."""
+    return checkpoints.save_npz(params, path)
 
 
 # -- timm layout ------------------------------------------------------------------------
@@ -151,12 +149,13 @@ _TOP_SIMPLE = {
 _QKV = ("query", "key", "value")
 
 
-def to_timm(params: Mapping[str, np.ndarray], config: ViTConfig) -> dict[str, np.ndarray]:
+def to_timm(params: Mapping[str, np.ndarray], config: ViTConfig, where: str = "to_timm") -> dict[str, np.ndarray]:
     """Canonical params -> timm ``state_dict`` names and layouts (see the module table).
 
-    ``pre_logits`` (absent from timm's ViT) is named ``pre_logits.fc``.
+    ``pre_logits`` (absent from timm's ViT) is named ``pre_logits.fc``. ``where``
+    prefixes the :class:`CheckpointError` of invalid params.
     """
-    check_params(params, config, "to_timm")
+    check_params(params, config, where)
     d = config.hidden_size
     out: dict[str, np.ndarray] = {}
     for t, (c, tr) in _TOP_SIMPLE.items():
@@ -260,16 +259,16 @@ def fit_config(config: ViTConfig, shapes: Mapping[str, tuple[int, ...]]) -> ViTC
     shapes = {k.removeprefix("module.").removeprefix("params/").removeprefix("opt/target/"): tuple(v)
               for k, v in shapes.items()}
     changes: dict[str, object] = {}
-    if "head/bias" in shapes:
-        changes["num_classes"] = shapes["head/bias"][0]
-    elif "head.bias" in shapes:
-        changes["num_classes"] = shapes["head.bias"][0]
+    for key in ("head/bias", "head.bias"):
+        if len(shapes.get(key, ())) == 1:  # a malformed head is left to check_params to report
+            changes["num_classes"] = shapes[key][0]
+            break
     if "embedding/kernel" in shapes or "patch_embed.proj.weight" in shapes:
         changes["representation_size"] = next((shapes[k][0] for k in ("pre_logits/bias", "pre_logits.fc.bias")
-                                               if k in shapes), None)
+                                               if len(shapes.get(k, ())) == 1), None)
         changes["classifier"] = "token" if ("cls" in shapes or "cls_token" in shapes) else "gap"
     return config.replace(**changes)
 
 
-__all__ = ["POSEMB", "adapt_pos_embedding", "check_params", "fit_config", "from_timm", "load_npz", "save_npz",
-           "to_timm"]
+__all__ = ["POSEMB", "adapt_pos_embedding", "check_params", "fit_config", "from_npz_arrays", "from_timm", "load_npz",
+           "save_npz", "to_timm"]

@@ -159,6 +159,7 @@ def param_shapes(config: ViTConfig) -> dict[str, tuple[int, ...]]:
     kernels are ``(in, out)``, attention projections are ``(D, heads, head_dim)``
     and the output projection ``(heads, head_dim, D)``.
     """
+    config = ViTConfig.coerce(config, "vit.param_shapes")
     d, p, c, h, dh = config.hidden_size, config.patch_size, config.in_channels, config.num_heads, config.head_dim
     shapes: dict[str, tuple[int, ...]] = {"embedding/kernel": (p, p, c, d), "embedding/bias": (d,)}
     if config.classifier == "token":
@@ -223,8 +224,8 @@ def check_images(shape: Sequence[int | None], dtype_name: str, config: ViTConfig
 
     Raises:
         DTypeError: For a non-floating dtype.
-        ShapeError: For a wrong rank, channel count (including channels-last
-            images given to an NCHW model), or image size.
+        ShapeError: For a wrong rank, an empty batch, a wrong channel count
+            (including channels-last images given to an NCHW model), or image size.
     """
     check_float_dtype(where, dtype_name, FLOAT_DTYPES)
     c, s, p = config.in_channels, config.image_size, config.patch_size
@@ -232,6 +233,8 @@ def check_images(shape: Sequence[int | None], dtype_name: str, config: ViTConfig
     shape = tuple(shape)
     if len(shape) != 4:
         raise ShapeError(expected(where, f"a 4-D batch of {layout} images {want}", f"shape {shape}"))
+    if shape[0] == 0:  # numpy and torch would return (0, classes), TF's conv2d returns its input: refused alike
+        raise ShapeError(expected(where, f"a non-empty batch {want}", f"shape {shape}"))
     if layout == "NCHW":
         ch, hw = shape[1], shape[2:]
         if ch is not None and ch != c and shape[3] == c:

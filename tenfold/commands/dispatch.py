@@ -21,7 +21,10 @@ def plugin_module(package: str, method: str):
     name = f"{package}.{method}"
     if importlib.util.find_spec(name) is None:
         return None
-    module = importlib.import_module(name)
+    try:
+        module = importlib.import_module(name)
+    except ImportError:  # not a plug-in (plug-ins import their frameworks lazily, inside run())
+        return None
     if hasattr(module, "add_arguments") and hasattr(module, "run"):
         return module
     if hasattr(module, "__path__") and importlib.util.find_spec(f"{name}.cli") is not None:

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from tenfold.spec import frelu as spec
 
-from .._tensors import as_tensor, dtype_name
+from .._tensors import ArrayInput, as_tensor, dtype_name
 from ..layers.conv import Conv
 from ..layers.norm import BatchNorm
 
@@ -35,7 +35,7 @@ def check_input(where: str, x: object, channels: int) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="tenfold")
-class FReLU(keras.layers.Layer):
+class FReLU(ArrayInput, keras.layers.Layer):
     """FReLU ``max(x, BN(DWConv(x)))`` on NHWC tensors.
 
     Args:
@@ -50,6 +50,8 @@ class FReLU(keras.layers.Layer):
         ConfigError: On an even or non-positive kernel size or a bad channel count.
         ShapeError / DTypeError: In ``call``, on a non-4-D, mis-channelled or non-float input.
     """
+
+    INPUT_WHERE = "FReLU"
 
     def __init__(self, channels: int, kernel_size: int = 3, *, variant: str = "full", bias: bool | None = None,
                  eps: float = 1e-5, momentum: float = 0.1, folded: bool = False, **kwargs):

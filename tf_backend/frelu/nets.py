@@ -21,6 +21,7 @@ from tenfold.spec.contracts import check_params
 from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
+from .._tensors import ArrayInput
 from ..layers.conv import Conv, to_canonical, to_tf_layout
 from ..layers.norm import BatchNorm
 from .act import FReLU, check_input
@@ -102,7 +103,7 @@ def _max_pool_3x3_s2(x: tf.Tensor) -> tf.Tensor:
     return tf.nn.max_pool2d(x, 3, 2, "VALID")
 
 
-class FReLUResNet(keras.Model):
+class FReLUResNet(ArrayInput, keras.Model):
     """A ResNet with FReLU in chosen stages (NHWC); ``FReLUResNet(ResNetFReLUConfig.resnet50())`` is the official.
 
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``resnet/resnet.py``.
@@ -112,9 +113,12 @@ class FReLUResNet(keras.Model):
         dtype: Keras dtype (policy) of the weights and computation.
     """
 
+    INPUT_WHERE = "FReLUResNet"
+
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or spec.ResNetFReLUConfig()
+        self.config = config = spec.ResNetFReLUConfig() if config is None else \
+            spec.ResNetFReLUConfig.coerce(config, "FReLUResNet")
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
         self.stem = ConvBN(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                             dtype=self.dtype_policy)
@@ -179,15 +183,18 @@ class ShuffleV2Block(keras.layers.Layer):
         return out
 
 
-class ShuffleNetV2FReLU(keras.Model):
+class ShuffleNetV2FReLU(ArrayInput, keras.Model):
     """ShuffleNetV2 with (light) FReLU, NHWC; ``ShuffleNetV2FReLU(ShuffleNetV2FReLUConfig.x0_5())`` is the official.
 
     Paper: Ma, Zhang, Sun, ECCV 2020. Official code: FunnelAct ``shufflenetv2/shufflenet_v2.py``.
     """
 
+    INPUT_WHERE = "ShuffleNetV2FReLU"
+
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or spec.ShuffleNetV2FReLUConfig()
+        self.config = config = spec.ShuffleNetV2FReLUConfig() if config is None else \
+            spec.ShuffleNetV2FReLUConfig.coerce(config, "ShuffleNetV2FReLU")
         ch, p = config.stage_out_channels, self.dtype_policy
         self.first_conv = ConvBN(config.in_channels, ch[0], 3, 2, False, config, dtype=p)
         self.first_act = _act(True, ch[0], config, p)
@@ -218,7 +225,8 @@ class ShuffleNetV2FReLU(keras.Model):
 
 
 def build(config: spec.NetConfig, dtype: str | None = None) -> keras.Model:
-    """The Keras model of any FReLU network config (weights created, NHWC)."""
+    """The Keras model of any FReLU network config or preset name (weights created, NHWC)."""
+    config = spec.coerce_config(config, "build")
     if isinstance(config, spec.ResNetFReLUConfig):
         return FReLUResNet(config, dtype=dtype)
     if isinstance(config, spec.ShuffleNetV2FReLUConfig):
@@ -250,7 +258,8 @@ def load_params(model: keras.layers.Layer, params: dict[str, np.ndarray]) -> ker
         CheckpointError: One error listing every missing, unexpected or mis-shaped entry.
     """
     variables = model.canonical()
-    shapes = {k: tuple(_to_canonical(np.zeros(var.shape), tag).shape) for k, (var, tag) in variables.items()}
+    shapes = {k: tuple(_to_canonical(np.broadcast_to(np.False_, tuple(var.shape)), tag).shape)  # views, no copy
+              for k, (var, tag) in variables.items()}
     check_params(params, shapes, "load_params", what="the entries of the model's param_shapes")
     for k, (var, tag) in variables.items():
         var.assign(tf.cast(_to_tf(np.asarray(params[k]), tag), var.dtype))

@@ -48,7 +48,7 @@ class BatchNorm(keras.layers.Layer):
 
     def __init__(self, channels: int, config: spec.BatchNormConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config or spec.BatchNormConfig()
+        self.config = spec.BatchNormConfig() if config is None else spec.BatchNormConfig.coerce(config, "BatchNorm")
         self.channels = channels
         self.weight = self.add_weight(shape=(channels,), initializer="ones", name="weight")
         self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")

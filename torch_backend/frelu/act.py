@@ -17,7 +17,7 @@ from torch import nn
 
 from tenfold.spec import frelu as spec
 
-from .._tensors import as_tensor, dtype_name
+from .._tensors import as_tensor, dtype_name, to_param_dtype
 from ..layers.norm import BatchNorm2d
 
 
@@ -78,7 +78,7 @@ class FReLU(nn.Module):
         return t
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_input("FReLU", x, self.channels)
+        x = to_param_dtype(check_input("FReLU", x, self.channels), self)
         return torch.maximum(x, self.funnel_condition(x))
 
     def extra_repr(self) -> str:

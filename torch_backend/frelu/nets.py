@@ -23,6 +23,7 @@ from tenfold.spec.contracts import check_params
 from tenfold.spec.errors import ConfigError, expected
 from tenfold.spec.frelu import nets as spec
 
+from .._tensors import to_param_dtype
 from ..layers.norm import BatchNorm2d
 from .act import FReLU, check_input
 
@@ -76,7 +77,8 @@ class FReLUResNet(nn.Module):
 
     def __init__(self, config: spec.ResNetFReLUConfig | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        self.config = config = config or spec.ResNetFReLUConfig()
+        self.config = config = spec.ResNetFReLUConfig() if config is None else \
+            spec.ResNetFReLUConfig.coerce(config, "FReLUResNet")
         k, s = (7, 2) if config.stem == "imagenet" else (3, 1)
         self.conv1, self.bn1 = _conv_bn(config.in_channels, config.stem_width, k, s, config.conv_bias, config,
                                         dtype=dtype)
@@ -91,7 +93,7 @@ class FReLUResNet(nn.Module):
         self.fc = nn.Linear(config.out_features, config.num_classes, dtype=dtype)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_input("FReLUResNet", x, self.config.in_channels)
+        x = to_param_dtype(check_input("FReLUResNet", x, self.config.in_channels), self)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
         for stage in range(len(self.config.layers)):
             x = getattr(self, f"layer{stage + 1}")(x)
@@ -133,7 +135,8 @@ class ShuffleNetV2FReLU(nn.Module):
 
     def __init__(self, config: spec.ShuffleNetV2FReLUConfig | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        self.config = config = config or spec.ShuffleNetV2FReLUConfig()
+        self.config = config = spec.ShuffleNetV2FReLUConfig() if config is None else \
+            spec.ShuffleNetV2FReLUConfig.coerce(config, "ShuffleNetV2FReLU")
         ch = config.stage_out_channels
         self.first_conv = nn.Sequential(*_conv_bn(config.in_channels, ch[0], 3, 2, False, config, dtype=dtype),
                                         _act(True, ch[0], config, dtype))
@@ -144,14 +147,15 @@ class ShuffleNetV2FReLU(nn.Module):
         self.classifier = nn.Sequential(nn.Linear(ch[-1], config.num_classes, bias=False, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_input("ShuffleNetV2FReLU", x, self.config.in_channels)
+        x = to_param_dtype(check_input("ShuffleNetV2FReLU", x, self.config.in_channels), self)
         x = self.maxpool(self.first_conv(x))  # (N, 24, H/4, W/4)
         x = self.conv_last(self.features(x))  # (N, 1024, H/32, W/32)
         return self.classifier(x.mean(dim=(2, 3)))  # (N, num_classes)
 
 
 def build(config: spec.NetConfig, dtype: torch.dtype | None = None) -> nn.Module:
-    """The PyTorch model of any FReLU network config."""
+    """The PyTorch model of any FReLU network config (or a preset name of ``spec.frelu.nets.PRESETS``)."""
+    config = spec.coerce_config(config, "build")
     if isinstance(config, spec.ResNetFReLUConfig):
         return FReLUResNet(config, dtype)
     if isinstance(config, spec.ShuffleNetV2FReLUConfig):

@@ -31,7 +31,7 @@ class BatchNorm2d(nn.BatchNorm2d):
     """
 
     def __init__(self, channels: int, config: spec.BatchNormConfig | None = None, dtype: torch.dtype | None = None):
-        config = config or spec.BatchNormConfig()
+        config = spec.BatchNormConfig() if config is None else spec.BatchNormConfig.coerce(config, "BatchNorm2d")
         super().__init__(channels, eps=config.eps, momentum=config.momentum, dtype=dtype)
         self.config = config
 
