@@ -6,7 +6,6 @@ Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 from __future__ import annotations
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
 from tenfold.spec.simclr import loss as ntx
@@ -133,19 +132,20 @@ class _LocalNTXent(torch.autograd.Function):
         return per_anchor.sum() * ntx.reduction_factor(reduction, two_n)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: torch.Tensor):
         h, logits = ctx.saved_tensors
         two_n = h.shape[0]
         pos = (torch.arange(two_n, device=h.device) + two_n // 2) % two_n
+        if torch.is_grad_enabled():  # create_graph=True: the same formula from differentiable ops on h
+            logits = torch.mm(h / ctx.tau, h.t()) - ntx.LARGE_NUM * torch.eye(two_n, dtype=h.dtype, device=h.device)
         p = torch.softmax(logits, dim=1)  # (2N, 2N)
         if ctx.reduction == "none":
             ch = grad[:, None] * h  # (2N, d)
-            dh = torch.mm(p, h).sub_(h[pos]).mul_(grad[:, None]).addmm_(p.t(), ch).sub_(ch[pos])
-            return dh.div_(ctx.tau), None, None
+            dh = (torch.mm(p, h) - h[pos]) * grad[:, None] + torch.mm(p.t(), ch) - ch[pos]
+            return dh / ctx.tau, None, None
         c = grad * ntx.reduction_factor(ctx.reduction, two_n)
         dh = torch.mm(p, h).addmm_(p.t(), h).sub_(h[pos], alpha=2.0)  # (P + P^T) h - 2 h[pos]
-        return dh.mul_(c / ctx.tau), None, None
+        return dh * (c / ctx.tau), None, None
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float | None = None, reduction: str | None = None, *,
