@@ -105,12 +105,14 @@ def _unit_rows(z: torch.Tensor, cfg: ntx.NTXentConfig) -> torch.Tensor:
 
 
 class _LocalNTXent(torch.autograd.Function):
-    """NT-Xent on unit rows ``h`` (2N, d): one GEMM forward, two GEMMs backward, no (2N)^2 temporaries but one.
+    """NT-Xent on unit rows ``h`` (2N, d): one GEMM and one softmax pass forward, two GEMMs backward.
 
     Forward: ``logits = (h / tau) h^T`` (1/tau folded into the small operand),
-    the self logit masked, a log-sum-exp per row. Backward, with ``P`` the row
-    softmax recomputed from the kept logits (one pass) and ``pos`` an
-    involution (``Y h = Y^T h = h[pos]``)::
+    the self logit masked, the row maxima ``m`` (one pass, no exp), the row
+    softmax ``P`` (one pass), and ``lse = m - log P[k, argmax_k]`` (the largest
+    probability of a row is at least 1 / (2N - 1), so its log is exact to
+    rounding: no separate log-sum-exp pass). ``P`` is kept for the backward,
+    which, with ``pos`` an involution (``Y h = Y^T h = h[pos]``), is::
 
         dh = (c (P h - h[pos]) + P^T (c h) - (c h)[pos]) / tau
 
@@ -124,8 +126,12 @@ class _LocalNTXent(torch.autograd.Function):
         logits.diagonal().sub_(ntx.LARGE_NUM)  # masked after the division by tau, as official
         rows = torch.arange(two_n, device=h.device)
         pos = (rows + two_n // 2) % two_n
-        per_anchor = torch.logsumexp(logits, dim=1) - logits[rows, pos]  # (2N,), max-subtracted
-        ctx.save_for_backward(h, logits)
+        top, arg = logits.max(dim=1)  # (2N,)
+        p = torch.softmax(logits, dim=1)  # (2N, 2N)
+        lse = top - torch.log(p[rows, arg])
+        per_anchor = lse - logits[rows, pos]
+        del logits
+        ctx.save_for_backward(h, p)
         ctx.tau, ctx.reduction = tau, reduction
         if reduction == "none":
             return per_anchor
@@ -133,12 +139,12 @@ class _LocalNTXent(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        h, logits = ctx.saved_tensors
+        h, p = ctx.saved_tensors
         two_n = h.shape[0]
         pos = (torch.arange(two_n, device=h.device) + two_n // 2) % two_n
         if torch.is_grad_enabled():  # create_graph=True: the same formula from differentiable ops on h
-            logits = torch.mm(h / ctx.tau, h.t()) - ntx.LARGE_NUM * torch.eye(two_n, dtype=h.dtype, device=h.device)
-        p = torch.softmax(logits, dim=1)  # (2N, 2N)
+            eye = torch.eye(two_n, dtype=h.dtype, device=h.device)
+            p = torch.softmax(torch.mm(h / ctx.tau, h.t()) - ntx.LARGE_NUM * eye, dim=1)
         if ctx.reduction == "none":
             ch = grad[:, None] * h  # (2N, d)
             dh = (torch.mm(p, h) - h[pos]) * grad[:, None] + torch.mm(p.t(), ch) - ch[pos]
