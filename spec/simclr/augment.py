@@ -92,6 +92,7 @@ and then B uniforms ``u_i < p``; per image, ``u_i < p`` then sigma, per image.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -377,7 +378,16 @@ def cubic_weight(t: np.ndarray, a: float) -> np.ndarray:
 
 def resample_matrix(in_size: int, out_size: int, interpolation: str = "bicubic", cubic_a: float = -0.5,
                     half_pixel: bool = True, edge: str = "renormalize") -> np.ndarray:
-    """(out_size, in_size) float64: row i holds the weights of output pixel i (see the module docstring)."""
+    """(out_size, in_size) float64: row i holds the weights of output pixel i (see the module docstring).
+
+    Cached (a batch has few distinct crop sizes); the returned array is read-only.
+    """
+    return _resample_matrix(int(in_size), int(out_size), interpolation, float(cubic_a), bool(half_pixel), edge)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resample_matrix(in_size: int, out_size: int, interpolation: str, cubic_a: float, half_pixel: bool,
+                     edge: str) -> np.ndarray:
     scale = in_size / out_size
     i = np.arange(out_size, dtype=np.float64)
     src = (i + 0.5) * scale - 0.5 if half_pixel else i * scale
@@ -389,13 +399,13 @@ def resample_matrix(in_size: int, out_size: int, interpolation: str = "bicubic",
     taps = taps.astype(np.int64)
     m = np.zeros((out_size, in_size))
     rows = np.repeat(np.arange(out_size), taps.shape[1])
-    if edge == "clamp":
-        np.add.at(m, (rows, np.clip(taps, 0, in_size - 1).ravel()), w.ravel())
-        return m
-    inside = (taps >= 0) & (taps < in_size)
-    w = np.where(inside, w, 0.0)
+    if edge == "renormalize":
+        w = np.where((taps >= 0) & (taps < in_size), w, 0.0)
     np.add.at(m, (rows, np.clip(taps, 0, in_size - 1).ravel()), w.ravel())
-    return m / m.sum(axis=1, keepdims=True)
+    if edge == "renormalize":
+        m /= m.sum(axis=1, keepdims=True)
+    m.flags.writeable = False
+    return m
 
 
 def blur_radius(height: int, divisor: int = 10) -> int:
@@ -412,6 +422,11 @@ def gaussian_kernel(radius: int, sigma: float) -> np.ndarray:
 
 def blur_matrix(size: int, kernel: np.ndarray, padding: str = "zero") -> np.ndarray:
     """(size, size): a 1-D correlation with ``kernel`` (centred), zero or reflect padding, as a matrix."""
+    return _blur_matrix(int(size), tuple(float(v) for v in kernel), padding).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _blur_matrix(size: int, kernel: tuple[float, ...], padding: str) -> np.ndarray:
     r = (len(kernel) - 1) // 2
     m = np.zeros((size, size))
     for i in range(size):

@@ -127,11 +127,7 @@ def apply(plan: spec.AugmentPlan, images: torch.Tensor) -> torch.Tensor:
     dev = x.device
     x = x.to(dt) / 255.0 if images.dtype == torch.uint8 else x
     ry, rx = (torch.from_numpy(m).to(device=dev, dtype=dt) for m in plan.resize_matrices())
-    if plan.height * plan.in_width <= plan.in_height * plan.width:  # the cheaper order of the two products
-        y = torch.matmul(torch.matmul(ry[:, None], x), rx[:, None].transpose(-1, -2))
-    else:
-        y = torch.matmul(ry[:, None], torch.matmul(x, rx[:, None].transpose(-1, -2)))
-    y = y.clamp_(0.0, 1.0)  # (B, 3, H, W)
+    y = torch.einsum("bhi,bciw,bvw->bchv", ry, x, rx).clamp_(0.0, 1.0)  # (B, 3, H, W), batched GEMMs
     params = torch.from_numpy(plan.colour_params()).to(device=dev, dtype=dt)  # (B, 4)
     for t in range(4):
         for op in range(4):
