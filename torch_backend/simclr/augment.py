@@ -7,7 +7,7 @@ Paper: Chen et al., ICML 2020, Appendix A. Official code: google-research/simclr
 a whole NCHW batch at once, on any device, with no per-image Python loop over
 pixels:
 
-* crop + resize + flip: two batched matrix products with the plan's
+* crop + resize + flip: one ``einsum`` (batched GEMMs) with the plan's
   separable resampling matrices (``R_y x R_x^T``; built on the host in float64,
   one (H, H_in) and one (W, W_in) matrix per image);
 * colour jitter: for each of the four positions of the random order, each op
