@@ -7,9 +7,10 @@ TensorFlow.
 * ``loss-*``: NT-Xent value and gradients in every reduction (``none`` with a
   random cotangent), tau = 0.01, duplicate embeddings (every logit equal), one
   pair (N = 1), a zero embedding (the eps floor), no normalisation, large
-  values; numpy: the written-out gradient against finite differences; torch and
-  tf (eager and graph): value and gradients, float64 gradients against finite
-  differences, TF's gradients against PyTorch's.
+  values; torch and tf (eager and graph): value and gradients (against the
+  reference's written-out gradient, itself checked against finite differences
+  in tests/test_simclr_spec.py), float64 gradients against finite differences,
+  TF's gradients against PyTorch's.
 * ``head-*``: v1, v2, linear and an odd-sized head: two train-mode steps
   (outputs and every running statistic) then eval; input gradients against
   finite differences (float64) and torch against TF (float32).
@@ -272,11 +273,6 @@ def _loss_fd(backend):
     return run
 
 
-def _numpy_grad_fd(case: Case, dtype: str) -> list[Comparison]:
-    _, g1, g2 = _loss_ref(case, "float64")
-    return _loss_fd(lambda c, d: (None, g1, g2))(case, dtype)
-
-
 def _loss_tf_vs_torch(case: Case, dtype: str) -> list[Comparison]:
     tl, t1, t2 = _torch_loss(case, dtype)
     fl, f1, f2 = _tf_loss(False)(case, dtype)
@@ -525,7 +521,6 @@ def _tf_aug(mode: str):
 LOSS, HEAD, LARS_, AUG = tuple(LOSS_CASES), tuple(HEAD_CASES), tuple(LARS_CASES), tuple(AUG_CASES)
 
 SUITES: tuple[Suite, ...] = (
-    Suite("numpy", "loss-grad-fd", ("float64",), LOSS, _numpy_grad_fd),
     Suite("torch", "loss", DTYPES, LOSS, _loss_suite(_torch_loss)),
     Suite("torch", "loss-grad-fd", ("float64",), LOSS, _loss_fd(_torch_loss)),
     Suite("tf", "loss-eager", DTYPES, LOSS, _loss_suite(_tf_loss(False))),

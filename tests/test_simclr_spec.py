@@ -64,6 +64,19 @@ def test_lightly_value_is_the_paper_reduction():
     assert float(ref.nt_xent(z1, z2, config=spec.NTXentConfig.lightly())) == pytest.approx(ce.mean(), rel=1e-13)
 
 
+@pytest.mark.parametrize("name", ["loss-official", "loss-none", "loss-tau001", "loss-zero-row", "loss-nonorm",
+                                  "loss-large", "loss-batch1"])
+def test_written_out_gradient_matches_finite_differences(name):
+    from tenfold.conformance import simclr as conf
+
+    case = conf.make_case(name, 0)
+    _, g1, g2 = conf._loss_ref(case, "float64")
+    f1, f2 = conf._fd_grads(case)
+    scale = max(1.0, float(np.abs(f1).max()), float(np.abs(f2).max()))
+    np.testing.assert_allclose(g1, f1, rtol=1e-6, atol=1e-7 * scale)
+    np.testing.assert_allclose(g2, f2, rtol=1e-6, atol=1e-7 * scale)
+
+
 def test_loss_errors():
     with pytest.raises(ShapeError, match="nt_xent: expected two embeddings of one shape"):
         ref.nt_xent(np.zeros((3, 4)), np.zeros((2, 4)))

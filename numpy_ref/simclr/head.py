@@ -15,8 +15,8 @@ from tenfold.spec.dtypes import check_float_dtype
 from tenfold.spec.simclr import head as spec
 
 from .._arrays import as_array, dtype_name
+from ..layers import norm
 from ..layers.activations import relu
-from ..layers.norm import batch_norm
 
 
 def forward(x: object, params: dict[str, np.ndarray], config: spec.HeadConfig, *, training: bool = False,
@@ -48,7 +48,7 @@ def forward(x: object, params: dict[str, np.ndarray], config: spec.HeadConfig, *
         bn = p + "batch_normalization/"
         y = y @ np.asarray(params[p + "dense/kernel"], np.float64)  # (B, out_j)
         beta = params[bn + "beta"] if j != last else np.zeros(y.shape[1])
-        y4, mean, var = batch_norm(y[:, :, None, None], np.asarray(params[bn + "gamma"], np.float64),
+        y4, mean, var = norm.batch_norm(y[:, :, None, None], np.asarray(params[bn + "gamma"], np.float64),
                                    np.asarray(beta, np.float64), np.asarray(params[bn + "moving_mean"], np.float64),
                                    np.asarray(params[bn + "moving_variance"], np.float64), training=training,
                                    config=config.bn, where=where)
