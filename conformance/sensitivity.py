@@ -164,7 +164,7 @@ def _simclr(name: str, change: Callable) -> Callable[[], contextlib.AbstractCont
     """Wrap ``tenfold.numpy_ref.simclr.<name>`` so that its config or plan argument goes through ``change``."""
     def flip() -> contextlib.AbstractContextManager:
         if name == "apply":
-            return _wrapped("tenfold.numpy_ref.simclr", name, lambda f: lambda images, plan: f(images, change(plan)))
+            return _wrapped("tenfold.numpy_ref.simclr", name, lambda f: lambda plan, images: f(change(plan), images))
         if name == "step":
             return _wrapped("tenfold.numpy_ref.simclr", name,
                             lambda f: lambda params, grads, state, config: f(params, grads, state, change(config)))

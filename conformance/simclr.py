@@ -482,7 +482,7 @@ def _lars_suite(backend):
 
 def _aug_compare(case: Case, dtype: str, got: np.ndarray) -> list[Comparison]:
     x = round_to(case.inputs["x"], dtype)
-    expected = ref.apply(x, case_plan(case)).astype(np.float64)
+    expected = ref.apply(case_plan(case), x).astype(np.float64)
     tol = EXACT if case.name in PIXEL_EXACT else spec.AUGMENT_TOLERANCES[dtype]
     return [Comparison("pixels", np.asarray(got, np.float64), expected, tol)]
 

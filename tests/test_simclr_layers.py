@@ -36,7 +36,7 @@ def test_same_errors_in_every_layer():
     assert len(errs) == 1
     i = np.zeros((2, 3, 4, 4), np.int32)
     plan = aug.sample(RNG, 2, 4, 4, 4, 4)
-    errs = {_message(lambda: ref.apply(i, plan)), _message(lambda: ths.apply(plan, torch.tensor(i))),
+    errs = {_message(lambda: ref.apply(plan, i)), _message(lambda: ths.apply(plan, torch.tensor(i))),
             _message(lambda: tfs.apply(plan, tf.constant(i.transpose(0, 2, 3, 1))))}
     assert len(errs) == 1 and "images of dtype uint8, float32, float64" in errs.pop()[1]
 
@@ -60,7 +60,7 @@ def test_torch_augment_transform_is_seeded_and_two_views():
     w1, _ = t2(x)
     assert v1.shape == (3, 3, 16, 16) and v1.dtype == torch.float32 and torch.equal(v1, w1)
     assert not torch.equal(v1, v2)
-    np.testing.assert_allclose(v1.numpy(), ref.apply(x.numpy(), t1.last_plans[0]), atol=2e-6)
+    np.testing.assert_allclose(v1.numpy(), ref.apply(t1.last_plans[0], x.numpy()), atol=2e-6)
 
 
 def test_torch_head_and_lars_state_round_trip():

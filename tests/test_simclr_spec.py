@@ -204,9 +204,9 @@ def test_plan_round_trip_and_errors():
     with pytest.raises(ConfigError, match="crops"):
         aug.AugmentPlan.from_dict({**plan.to_dict(), "crops": [[0, 0, 30, 30]] * 3})
     with pytest.raises(ShapeError, match="3 \\(RGB\\) channels"):
-        raug.apply(np.zeros((3, 1, 20, 24)), plan)
+        raug.apply(plan, np.zeros((3, 1, 20, 24)))
     with pytest.raises(ShapeError, match="as in the plan"):
-        raug.apply(np.zeros((2, 3, 20, 24)), plan)
+        raug.apply(plan, np.zeros((2, 3, 20, 24)))
 
 
 # -- augmentation: peer oracles -----------------------------------------------------------------
@@ -270,9 +270,9 @@ def test_conventions_move_the_pixels():
     """Flipping a documented convention changes the reference beyond the float32 tolerance."""
     x = RNG.random((2, 3, 21, 19))
     plan = aug.sample(np.random.default_rng(3), 2, 21, 19, 15, 15, aug.AugmentConfig(jitter_p=1.0, blur_p=0.0))
-    base = raug.apply(x, plan)
+    base = raug.apply(plan, x)
     tol = spec.AUGMENT_TOLERANCES["float32"].atol
     for change in ({"cubic_a": -0.75}, {"resize_edge": "clamp"}, {"half_pixel": False},
                    {"contrast_mean": "gray"}, {"saturation_mode": "blend"}):
         other = aug.AugmentPlan.from_dict({**plan.to_dict(), **change})
-        assert np.abs(raug.apply(x, other) - base).max() > 10 * tol, change
+        assert np.abs(raug.apply(other, x) - base).max() > 10 * tol, change

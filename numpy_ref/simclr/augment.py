@@ -63,12 +63,12 @@ def colour_op(x: np.ndarray, op: int, value: float, plan: spec.AugmentPlan) -> n
     return hsv_to_rgb(np.mod(h + value, 1.0), c, v)
 
 
-def apply(images: object, plan: spec.AugmentPlan) -> np.ndarray:
+def apply(plan: spec.AugmentPlan, images: object) -> np.ndarray:
     """Execute one view's plan on an NCHW RGB batch.
 
     Args:
-        images: (B, 3, H_in, W_in) uint8 (divided by 255) or float32/float64 in [0, 1].
         plan: From :func:`tenfold.spec.simclr.augment.sample` for this B, H_in, W_in.
+        images: (B, 3, H_in, W_in) uint8 (divided by 255) or float32/float64 in [0, 1].
 
     Returns:
         (B, 3, H, W) in [0, 1], float32 for uint8 input, else the input dtype (computed in float64).

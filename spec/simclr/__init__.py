@@ -66,6 +66,17 @@ EXPORTS: dict[str, tuple[str, ...]] = {
                    "SimCLRAugment", "augment_dataset", "gather_with_grad"),
 }
 
-__all__ = ["EXPORTS", "LARGE_NUM", "OFFICIAL_CODE", "PAPER", "REDUCTIONS", "TOLERANCES", "AugmentConfig",
-           "AugmentPlan", "HeadConfig", "LARSConfig", "NTXentConfig", "augment", "head", "lars", "loss",
-           "param_shapes", "sample"]
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "nt_xent": "the backends add the data-parallel gather (gather_distributed; PyTorch also a process group); "
+               "the reference is one process on the concatenated batch",
+    "NTXentLoss": "PyTorch also takes a process group; tf.distribute finds its replicas from the context",
+    "gather_with_grad": "PyTorch takes a process group; tf.distribute uses the current replica context",
+    "LARS": "each optimizer follows its framework's constructor idiom: torch.optim (params, lr, ...), Keras "
+            "(learning_rate, ...); both accept config=LARSConfig",
+    "apply": "TF also executes a plan's tensors inside a graph, whose conventions then come from config",
+}
+
+__all__ = ["API_DIFFERENCES", "EXPORTS", "LARGE_NUM", "OFFICIAL_CODE", "PAPER", "REDUCTIONS", "TOLERANCES",
+           "AugmentConfig", "AugmentPlan", "HeadConfig", "LARSConfig", "NTXentConfig", "augment", "head", "lars",
+           "loss", "param_shapes", "sample"]
