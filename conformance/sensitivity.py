@@ -160,6 +160,80 @@ def _stacked(*managers: contextlib.AbstractContextManager) -> Iterator[None]:
         yield
 
 
+def _simclr(name: str, change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    """Wrap ``tenfold.numpy_ref.simclr.<name>`` so that its config or plan argument goes through ``change``."""
+    def flip() -> contextlib.AbstractContextManager:
+        if name == "apply":
+            return _wrapped("tenfold.numpy_ref.simclr", name, lambda f: lambda plan, images: f(change(plan), images))
+        if name == "step":
+            return _wrapped("tenfold.numpy_ref.simclr", name,
+                            lambda f: lambda params, grads, state, config: f(params, grads, state, change(config)))
+        return _wrapped("tenfold.numpy_ref.simclr", name, lambda f: lambda *a, config=None, **kw: f(
+            *a, config=change(config), **kw))
+    return flip
+
+
+@contextlib.contextmanager
+def _simclr_both(change: Callable) -> Iterator[None]:
+    with _simclr("nt_xent", change)(), _simclr("nt_xent_grad", change)():
+        yield
+
+
+def _simclr_unmasked() -> contextlib.AbstractContextManager:
+    """The self-similarity kept in the denominator (the mask forgotten): per-anchor losses recomputed."""
+    def make(f):
+        def nt_xent(z1, z2, *a, config=None, **kw):
+            h = np.concatenate([z1, z2]).astype(np.float64)
+            h = h / np.sqrt(np.maximum((h * h).sum(1, keepdims=True), config.eps)) if config.normalize else h
+            s = h @ h.T / config.temperature
+            pos = (np.arange(len(h)) + len(h) // 2) % len(h)
+            m = s.max(1, keepdims=True)
+            per = (np.log(np.exp(s - m).sum(1)) + m[:, 0]) - s[np.arange(len(h)), pos]
+            if config.reduction == "none":
+                return per
+            from tenfold.spec.simclr.loss import reduction_factor
+
+            return np.asarray(per.sum() * reduction_factor(config.reduction, len(h)))
+        return nt_xent
+    return _wrapped("tenfold.numpy_ref.simclr", "nt_xent", make)
+
+
+def _other(values: tuple, v):
+    return values[1] if v == values[0] else values[0]
+
+
+#: SimCLR's conventions (spec.simclr): loss, head BatchNorm, LARS exclusions, augmentation arithmetic.
+_SIMCLR_CONVENTIONS: tuple[Convention, ...] = (
+    Convention("simclr", "reduction", "official: loss_a + loss_b, twice Eq. (1)", "the paper's mean (lightly)",
+               lambda: _simclr_both(lambda c: c.replace(reduction=_other(("official", "paper"), c.reduction))
+                                    if c.reduction in ("official", "paper") else c),
+               modes=("loss",), cases=("loss-official", "loss-paper")),
+    Convention("simclr", "self_mask", "the self-similarity masked out of the denominator", "kept (no mask)",
+               _simclr_unmasked, modes=("loss",), cases=("loss-official",)),
+    Convention("simclr", "head_bn_momentum", "head BatchNorm momentum 0.1 = 1 - batch_norm_decay", "0.9",
+               _bn(lambda c: c.replace(momentum=1.0 - c.momentum)), modes=("head",)),
+    Convention("simclr", "lars_exclusions", "no weight decay or adaptation for batch_normalization / bias",
+               "every parameter decayed and adapted",
+               _simclr("step", lambda c: c.replace(exclude_from_weight_decay=(), exclude_from_layer_adaptation=None,
+                                                   exclude_vectors=False)),
+               modes=("lars",), cases=("lars-official",)),
+    Convention("simclr", "brightness", "brightness as in the preset (v2 multiplicative, v1 additive)",
+               "the other version", _simclr("apply", lambda p: dataclasses.replace(
+                   p, brightness_mode=_other(("multiplicative", "additive"), p.brightness_mode))),
+               modes=("augment",), cases=("aug-official", "aug-v1")),
+    Convention("simclr", "resize_kernel", "TF2 bicubic: a = -0.5, out-of-image taps renormalised",
+               "PyTorch's a = -0.75 with clamped taps", _simclr("apply", lambda p: dataclasses.replace(
+                   p, cubic_a=-0.75, resize_edge="clamp")), modes=("augment",), cases=("aug-official",)),
+    Convention("simclr", "contrast_mean", "contrast about each channel's mean (tf.image.adjust_contrast)",
+               "about the gray mean (torchvision)", _simclr("apply", lambda p: dataclasses.replace(
+                   p, contrast_mean=_other(("channel", "gray"), p.contrast_mean))),
+               modes=("augment",), cases=("aug-official", "aug-edge-colours")),
+    Convention("simclr", "blur_padding", "zero padding ('SAME' depthwise conv)", "reflect padding (torchvision)",
+               _simclr("apply", lambda p: dataclasses.replace(p, blur_padding=_other(("zero", "reflect"),
+                                                                                      p.blur_padding))),
+               modes=("augment",), cases=("aug-official", "aug-batch1-odd")),
+)
+
 #: Every documented numeric convention of the landed methods, with its flip.
 CONVENTIONS: tuple[Convention, ...] = (
     Convention("vit", "layer_norm_eps", "LayerNorm eps 1e-6 (Flax)", "1e-5 (PyTorch's default)", _vit_eps,
@@ -189,6 +263,7 @@ CONVENTIONS: tuple[Convention, ...] = (
                cases=("official", "torchvision")),
     Convention("augmix", "jsd_mean", "12 * the mean of the three KL terms (official)", "12 * their sum",
                _augmix_jsd_sum, modes=("jsd",), dtypes=("float64",)),
+    *_SIMCLR_CONVENTIONS,
 )
 
 

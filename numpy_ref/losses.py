@@ -1,7 +1,8 @@
 """Losses shared by several methods, in plain NumPy (float64).
 
-Soft-target cross-entropy (CutMix, label smoothing). Further losses (NT-Xent,
-the AugMix Jensen-Shannon term, GAN losses) live here too, one function each.
+Soft-target cross-entropy (CutMix, label smoothing); the AugMix Jensen-Shannon
+term; NT-Xent (SimCLR; the math in :mod:`tenfold.spec.simclr.loss`) with its
+written-out gradient. Further losses (GAN losses) live here too, one function each.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from tenfold.spec.errors import ShapeError, expected
+from tenfold.spec.simclr import loss as ntx
 
-from ._arrays import as_array
+from ._arrays import as_array, dtype_name
 from .layers.activations import log_softmax
 
 
@@ -86,4 +88,83 @@ def jsd_consistency_grad(logits_clean: object, logits_aug1: object, logits_aug2:
     return grads[0], grads[1], grads[2]
 
 
-__all__ = ["jsd_consistency", "jsd_consistency_grad", "soft_target_cross_entropy"]
+def _nt_xent_inputs(z1: object, z2: object, temperature, reduction, normalize, config):
+    cfg = ntx.resolve(config, temperature, reduction, normalize)
+    a, b = as_array("nt_xent", z1), as_array("nt_xent", z2)
+    ntx.check_embeddings("nt_xent", a.shape, b.shape, dtype_name(a.dtype), dtype_name(b.dtype))
+    return cfg, np.concatenate([a, b]).astype(np.float64)  # (2N, d)
+
+
+def _nt_xent_forward(z: np.ndarray, cfg: ntx.NTXentConfig):
+    """Per-anchor losses (2N,), the row softmax P (2N, 2N), the unit rows h and their norms."""
+    two_n = z.shape[0]
+    if cfg.normalize:
+        norm = np.sqrt(np.maximum((z * z).sum(axis=1, keepdims=True), cfg.eps))  # (2N, 1)
+        h = z / norm
+    else:
+        norm, h = np.ones((two_n, 1)), z
+    logits = h @ h.T / cfg.temperature  # (2N, 2N)
+    logits[np.diag_indices(two_n)] -= ntx.LARGE_NUM  # masked after the division, as official
+    pos = (np.arange(two_n) + two_n // 2) % two_n
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=1))  # (2N,)
+    per_anchor = lse - shifted[np.arange(two_n), pos]
+    p = np.exp(shifted - lse[:, None])  # (2N, 2N) row softmax
+    return per_anchor, p, h, norm, pos
+
+
+def _reduce(per_anchor: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return per_anchor
+    return np.asarray(per_anchor.sum() * ntx.reduction_factor(reduction, per_anchor.shape[0]))
+
+
+def nt_xent(z1: object, z2: object, temperature: float | None = None, reduction: str | None = None, *,
+            normalize: bool | None = None, config: ntx.NTXentConfig | None = None) -> np.ndarray:
+    """NT-Xent of SimCLR (Chen et al., ICML 2020, Eq. (1); official ``objective.py``), float64.
+
+    Args:
+        z1, z2: (N, d) embeddings of the two views; row i of each is a positive pair.
+        temperature, reduction, normalize: Override the fields of ``config``
+            (default :meth:`NTXentConfig.official`: tau 0.1, ``"official"`` = 2x the paper's mean).
+        config: A :class:`~tenfold.spec.simclr.loss.NTXentConfig`.
+
+    Returns:
+        A scalar array, or the (2N,) per-anchor losses (view-1 anchors first) for ``reduction="none"``.
+
+    Raises:
+        ShapeError, DTypeError, ConfigError: On bad shapes, dtypes or hyperparameters.
+    """
+    cfg, z = _nt_xent_inputs(z1, z2, temperature, reduction, normalize, config)
+    return _reduce(_nt_xent_forward(z, cfg)[0], cfg.reduction)
+
+
+def nt_xent_grad(z1: object, z2: object, temperature: float | None = None, reduction: str | None = None, *,
+                 normalize: bool | None = None, config: ntx.NTXentConfig | None = None,
+                 upstream: object = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The chain rule of :func:`nt_xent` written out: ``(dLoss/dz1, dLoss/dz2)`` (float64, each (N, d)).
+
+    ``upstream`` is the gradient arriving at the loss: a scalar, or (2N,) for ``reduction="none"``.
+    With ``G = c (P - Y)`` (``c`` the reduction's factor times ``upstream``)::
+
+        dLoss/dh = (G + G^T) h / tau,   dLoss/dz = (dh - h (h . dh)) / ||z||   (see the spec)
+    """
+    cfg, z = _nt_xent_inputs(z1, z2, temperature, reduction, normalize, config)
+    two_n = z.shape[0]
+    _, p, h, norm, pos = _nt_xent_forward(z, cfg)
+    up = np.asarray(upstream, dtype=np.float64)
+    c = up * (1.0 if cfg.reduction == "none" else ntx.reduction_factor(cfg.reduction, two_n))
+    c = np.broadcast_to(c, (two_n,))
+    y = np.zeros_like(p)
+    y[np.arange(two_n), pos] = 1.0
+    g = c[:, None] * (p - y)  # dLoss/dS, (2N, 2N)
+    dh = (g + g.T) @ h / cfg.temperature  # (2N, d)
+    if cfg.normalize:
+        above = (z * z).sum(axis=1, keepdims=True) > cfg.eps
+        dz = np.where(above, dh - h * (h * dh).sum(axis=1, keepdims=True), dh) / norm
+    else:
+        dz = dh
+    return dz[: two_n // 2], dz[two_n // 2:]
+
+
+__all__ = ["jsd_consistency", "jsd_consistency_grad", "nt_xent", "nt_xent_grad", "soft_target_cross_entropy"]

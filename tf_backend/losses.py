@@ -1,4 +1,4 @@
-"""Losses shared by several methods, for TensorFlow (soft-target cross-entropy; NT-Xent, JSD and GAN losses join here).
+"""Losses shared by several methods, for TensorFlow (soft-target cross-entropy, NT-Xent; JSD and GAN losses join here).
 
 Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 """
@@ -8,8 +8,10 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
+from tenfold.spec.simclr import loss as ntx
 
-from ._tensors import as_tensor
+from ._tensors import as_tensor, dtype_name
+from .distributed import gather_with_grad, world
 
 
 def soft_target_cross_entropy(logits: tf.Tensor, targets: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
@@ -64,4 +66,54 @@ def jsd_consistency(logits_clean: tf.Tensor, logits_aug1: tf.Tensor, logits_aug2
     return weight * kl / 3.0
 
 
-__all__ = ["jsd_consistency", "soft_target_cross_entropy"]
+def nt_xent(z1: tf.Tensor, z2: tf.Tensor, temperature: float | None = None, reduction: str | None = None, *,
+            normalize: bool | None = None, config: ntx.NTXentConfig | None = None,
+            gather_distributed: bool = False) -> tf.Tensor:
+    """NT-Xent of SimCLR (Chen et al., ICML 2020, Eq. (1); official ``objective.py``), eager or in a graph.
+
+    Args:
+        z1, z2: (n, d) embeddings of the two views (row i of each a positive pair).
+        temperature, reduction, normalize: Override the fields of ``config`` (default
+            :meth:`NTXentConfig.official`: tau 0.1, reduction ``"official"`` = 2x the paper's mean).
+        config: A :class:`~tenfold.spec.simclr.loss.NTXentConfig`.
+        gather_distributed: Inside ``strategy.run`` of a ``tf.distribute`` strategy,
+            score the local anchors against every replica's embeddings (gradients
+            flow back through ``all_gather``); the result is this replica's share
+            (the reduction over its own 2n anchors).
+
+    Returns:
+        A scalar, or the (2n,) per-anchor losses for ``reduction="none"``; float16 and
+        bfloat16 inputs are computed and returned in float32.
+    """
+    cfg = ntx.resolve(config, temperature, reduction, normalize)
+    a, b = as_tensor("nt_xent", z1), as_tensor("nt_xent", z2)
+    ntx.check_embeddings("nt_xent", tuple(a.shape), tuple(b.shape), dtype_name(a.dtype), dtype_name(b.dtype))
+    if a.dtype in (tf.float16, tf.bfloat16):
+        a, b = tf.cast(a, tf.float32), tf.cast(b, tf.float32)
+    z = tf.concat([a, b], axis=0)  # (2n, d)
+    h = z * tf.math.rsqrt(tf.maximum(tf.reduce_sum(z * z, axis=1, keepdims=True), cfg.eps)) if cfg.normalize else z
+    n = tf.shape(a)[0]
+    rank, size = world() if gather_distributed else (0, 1)
+    if size == 1:
+        logits = tf.matmul(h / cfg.temperature, h, transpose_b=True)  # (2n, 2n)
+        logits = tf.linalg.set_diag(logits, tf.linalg.diag_part(logits) - ntx.LARGE_NUM)
+        rows = tf.range(2 * n)
+        pos = (rows + n) % (2 * n)
+    else:
+        cols = tf.concat([gather_with_grad(h[:n]), gather_with_grad(h[n:])], axis=0)  # (2 W n, d)
+        own = tf.range(n) + tf.cast(rank, tf.int32) * n
+        n_global = n * size
+        self_cols = tf.concat([own, own + n_global], axis=0)
+        pos = tf.concat([own + n_global, own], axis=0)
+        logits = tf.matmul(h / cfg.temperature, cols, transpose_b=True)  # (2n, 2 W n)
+        logits = logits - ntx.LARGE_NUM * tf.one_hot(self_cols, 2 * n_global, dtype=logits.dtype)
+    per_anchor = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=pos, logits=logits)  # (2n,)
+    if cfg.reduction == "none":
+        return per_anchor
+    factor = 2.0 if cfg.reduction == "official" else 1.0
+    if cfg.reduction == "sum":
+        return tf.reduce_sum(per_anchor)
+    return factor * tf.reduce_mean(per_anchor)
+
+
+__all__ = ["jsd_consistency", "nt_xent", "soft_target_cross_entropy"]

@@ -1,4 +1,4 @@
-"""Losses shared by several methods, for PyTorch (soft-target cross-entropy; NT-Xent, JSD and GAN losses join here).
+"""Losses shared by several methods, for PyTorch (soft-target cross-entropy, NT-Xent; JSD and GAN losses join here).
 
 Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 """
@@ -8,8 +8,10 @@ from __future__ import annotations
 import torch
 
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
+from tenfold.spec.simclr import loss as ntx
 
-from ._tensors import as_tensor
+from ._tensors import as_tensor, dtype_name
+from .distributed import gather_with_grad, world
 
 
 def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -95,4 +97,107 @@ class JSDLoss(torch.nn.Module):
         return f"weight={self.weight}, clamp={self.clamp}"
 
 
-__all__ = ["JSDLoss", "jsd_consistency", "soft_target_cross_entropy"]
+def _unit_rows(z: torch.Tensor, cfg: ntx.NTXentConfig) -> torch.Tensor:
+    """``z / sqrt(max(||z||^2, eps))`` (tf.math.l2_normalize), differentiable."""
+    if not cfg.normalize:
+        return z
+    return z * torch.rsqrt(torch.clamp_min((z * z).sum(dim=1, keepdim=True), cfg.eps))
+
+
+class _LocalNTXent(torch.autograd.Function):
+    """NT-Xent on unit rows ``h`` (2N, d): one GEMM and one softmax pass forward, two GEMMs backward.
+
+    Forward: ``logits = (h / tau) h^T`` (1/tau folded into the small operand),
+    the self logit masked, the row maxima ``m`` (one pass, no exp), the row
+    softmax ``P`` (one pass), and ``lse = m - log P[k, argmax_k]`` (the largest
+    probability of a row is at least 1 / (2N - 1), so its log is exact to
+    rounding: no separate log-sum-exp pass). ``P`` is kept for the backward,
+    which, with ``pos`` an involution (``Y h = Y^T h = h[pos]``), is::
+
+        dh = (c (P h - h[pos]) + P^T (c h) - (c h)[pos]) / tau
+
+    so no ``G + G^T`` (a transposed pass over (2N)^2 values) is formed.
+    """
+
+    @staticmethod
+    def forward(ctx, h: torch.Tensor, tau: float, reduction: str) -> torch.Tensor:
+        two_n = h.shape[0]
+        logits = torch.mm(h / tau, h.t())  # (2N, 2N)
+        logits.diagonal().sub_(ntx.LARGE_NUM)  # masked after the division by tau, as official
+        rows = torch.arange(two_n, device=h.device)
+        pos = (rows + two_n // 2) % two_n
+        top, arg = logits.max(dim=1)  # (2N,)
+        p = torch.softmax(logits, dim=1)  # (2N, 2N)
+        lse = top - torch.log(p[rows, arg])
+        per_anchor = lse - logits[rows, pos]
+        del logits
+        ctx.save_for_backward(h, p)
+        ctx.tau, ctx.reduction = tau, reduction
+        if reduction == "none":
+            return per_anchor
+        return per_anchor.sum() * ntx.reduction_factor(reduction, two_n)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        h, p = ctx.saved_tensors
+        two_n = h.shape[0]
+        pos = (torch.arange(two_n, device=h.device) + two_n // 2) % two_n
+        if torch.is_grad_enabled():  # create_graph=True: the same formula from differentiable ops on h
+            eye = torch.eye(two_n, dtype=h.dtype, device=h.device)
+            p = torch.softmax(torch.mm(h / ctx.tau, h.t()) - ntx.LARGE_NUM * eye, dim=1)
+        if ctx.reduction == "none":
+            ch = grad[:, None] * h  # (2N, d)
+            dh = (torch.mm(p, h) - h[pos]) * grad[:, None] + torch.mm(p.t(), ch) - ch[pos]
+            return dh / ctx.tau, None, None
+        c = grad * ntx.reduction_factor(ctx.reduction, two_n)
+        dh = torch.mm(p, h).addmm_(p.t(), h).sub_(h[pos], alpha=2.0)  # (P + P^T) h - 2 h[pos]
+        return dh * (c / ctx.tau), None, None
+
+
+def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float | None = None, reduction: str | None = None, *,
+            normalize: bool | None = None, config: ntx.NTXentConfig | None = None,
+            gather_distributed: bool = False, group=None) -> torch.Tensor:
+    """NT-Xent of SimCLR (Chen et al., ICML 2020, Eq. (1); official ``objective.py``).
+
+    Args:
+        z1, z2: (n, d) embeddings of the two views (row i of each a positive pair), any device.
+        temperature, reduction, normalize: Override the fields of ``config`` (default
+            :meth:`NTXentConfig.official`: tau 0.1, reduction ``"official"`` = 2x the paper's mean).
+        config: A :class:`~tenfold.spec.simclr.loss.NTXentConfig`.
+        gather_distributed: Score the local anchors against the embeddings of every
+            process of ``group`` (torch.distributed must be initialised); gradients
+            flow back to the process that produced each row (see the spec's
+            global-batch semantics). The result is this process's share: the
+            reduction over its own 2n anchors, so averaging over processes (as DDP
+            does with gradients) gives the global loss.
+        group: The process group (default: the world).
+
+    Returns:
+        A scalar, or the (2n,) per-anchor losses for ``reduction="none"``; float16 and
+        bfloat16 inputs are computed and returned in float32.
+
+    Raises:
+        ShapeError, DTypeError, ConfigError: On bad shapes, dtypes or hyperparameters.
+    """
+    cfg = ntx.resolve(config, temperature, reduction, normalize)
+    a, b = as_tensor("nt_xent", z1), as_tensor("nt_xent", z2)
+    ntx.check_embeddings("nt_xent", tuple(a.shape), tuple(b.shape), dtype_name(a.dtype), dtype_name(b.dtype))
+    if a.dtype in (torch.float16, torch.bfloat16):
+        a, b = a.float(), b.float()
+    h = _unit_rows(torch.cat([a, b]), cfg)  # (2n, d)
+    rank, size = world(group) if gather_distributed else (0, 1)
+    if size == 1:
+        return _LocalNTXent.apply(h, cfg.temperature, cfg.reduction)
+    n = a.shape[0]
+    cols = torch.cat([gather_with_grad(h[:n], group), gather_with_grad(h[n:], group)])  # (2 W n, d)
+    self_cols, pos_cols = (torch.tensor(v, device=h.device) for v in ntx.local_columns(rank, n, size))
+    logits = torch.mm(h, cols.t()).div(cfg.temperature)  # (2n, 2 W n)
+    logits = logits.index_put((torch.arange(2 * n, device=h.device), self_cols),
+                              torch.tensor(-ntx.LARGE_NUM, dtype=logits.dtype, device=h.device), accumulate=True)
+    per_anchor = torch.nn.functional.cross_entropy(logits, pos_cols, reduction="none")
+    if cfg.reduction == "none":
+        return per_anchor
+    return per_anchor.sum() * ntx.reduction_factor(cfg.reduction, 2 * n)
+
+
+__all__ = ["JSDLoss", "jsd_consistency", "nt_xent", "soft_target_cross_entropy"]
