@@ -104,4 +104,30 @@ def depthwise_conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray,
     return dxp[:, :, ph:ph + h, pw:pw + w], dw, g.sum(axis=(0, 2, 3))
 
 
-__all__ = ["PAD_MODES", "conv2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
+def conv_transpose2d(x: np.ndarray, weight: np.ndarray, stride: int = 1) -> np.ndarray:
+    """Transposed 2-D convolution without padding (PyTorch ``conv_transpose2d(x, w, stride=s)``), NCHW.
+
+    Every input sample scatters ``x[n, i, a, b] * weight[i, o]`` onto the output
+    window starting at ``(s a, s b)``; one matrix product per kernel offset.
+
+    Args:
+        x: ``(N, C_in, H, W)``.
+        weight: ``(C_in, C_out, kh, kw)`` (PyTorch's transposed-conv layout).
+        stride: Same stride in both directions.
+
+    Returns:
+        ``(N, C_out, s (H - 1) + kh, s (W - 1) + kw)``.
+    """
+    n, c_in, h, w = x.shape
+    cw, c_out, kh, kw = weight.shape
+    if c_in != cw:
+        raise ShapeError(expected("conv_transpose2d", f"{cw} input channels", f"{c_in} in shape {x.shape}"))
+    out = np.zeros((n, c_out, stride * (h - 1) + kh, stride * (w - 1) + kw), dtype=np.result_type(x, weight))
+    for i in range(kh):
+        for j in range(kw):
+            y = np.tensordot(weight[:, :, i, j], x, axes=([0], [1]))  # (C_out, N, H, W)
+            out[:, :, i:i + stride * (h - 1) + 1:stride, j:j + stride * (w - 1) + 1:stride] += y.transpose(1, 0, 2, 3)
+    return out
+
+
+__all__ = ["PAD_MODES", "conv2d", "conv_transpose2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
