@@ -32,7 +32,7 @@ BLEND_TOLERANCE = Tolerance(atol=1e-12, rtol=1e-12)
 #: The names each layer's ``toonify`` package must export (the API conformance row checks them).
 EXPORTS: dict[str, tuple[str, ...]] = {
     "numpy_ref": ("generate", "mapping", "synthesis", "modulated_conv2d", "to_rgb", "init_params", "mean_latent",
-                  "blend", "save_params", "load_params"),
+                  "blend", "save_checkpoint", "load_checkpoint"),
     "torch_backend": ("Generator", "load_params", "get_params", "load_rosinality", "save_rosinality",
                       "rosinality_params", "blend_models"),
     "tf_backend": ("Generator", "load_params", "get_params", "blend_models"),

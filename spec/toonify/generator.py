@@ -72,6 +72,7 @@ Differences from the official implementation:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -318,8 +319,8 @@ def infer_config(params: Mapping[str, Any], where: str = "infer_config", **overr
     if inp is None or w is None or len(inp) != 4 or len(w) != 2:
         raise CheckpointError(expected(where, "a StyleGAN2 generator dict (rosinality names: input.input, "
                                               "conv1.conv.*, ...)", f"{len(params)} entries without them"))
-    n_rgb = sum(1 for k in params if k.startswith("to_rgbs.") and k.endswith(".bias"))
-    n_mlp = sum(1 for k in params if k.startswith("style.") and k.endswith(".weight"))
+    n_rgb = sum(1 for k in params if re.fullmatch(r"to_rgbs\.\d+\.bias", k))
+    n_mlp = sum(1 for k in params if re.fullmatch(r"style\.\d+\.weight", k))
     style_dim, c4 = w[1], inp[1]
     fine = shape(f"to_rgbs.{n_rgb - 1}.conv.weight") if n_rgb else None
     base = dict(resolution=4 * 2 ** n_rgb, style_dim=style_dim, n_mlp=n_mlp, channel_max=c4)
