@@ -247,11 +247,6 @@ def upsample_pad(config: StyleGAN2Config, factor: int = 2) -> tuple[int, int]:
     return (p + 1) // 2 + factor - 1, p // 2
 
 
-def _modconv_shapes(prefix: str, c_in: int, c_out: int, k: int, style_dim: int) -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}.weight": (1, c_out, c_in, k, k), f"{prefix}.modulation.weight": (c_in, style_dim),
-            f"{prefix}.modulation.bias": (c_in,)}
-
-
 def param_shapes(config: StyleGAN2Config) -> dict[str, tuple[int, ...]]:
     """Canonical names and shapes: rosinality's ``Generator.state_dict()`` plus ``latent_avg``."""
     d, nk = config.style_dim, len(config.blur_kernel)
@@ -260,18 +255,25 @@ def param_shapes(config: StyleGAN2Config) -> dict[str, tuple[int, ...]]:
         shapes[f"style.{i}.weight"] = (d, d)
         shapes[f"style.{i}.bias"] = (d,)
     shapes["input.input"] = (1, config.channels[4], 4, 4)
-    for layer in synthesis_layers(config):
+    layers = synthesis_layers(config)
+    ordered = layers[:2] + [la for la in layers[2:] if la.kind == "conv"] + [la for la in layers[2:] if la.kind != "conv"]
+    for layer in ordered:  # rosinality's state_dict order: conv1, to_rgb1, convs.*, to_rgbs.*
+        p = layer.name
         if layer.kind == "conv":
-            shapes.update(_modconv_shapes(f"{layer.name}.conv", layer.c_in, layer.c_out, 3, d))
+            shapes[f"{p}.conv.weight"] = (1, layer.c_out, layer.c_in, 3, 3)
             if layer.upsample:
-                shapes[f"{layer.name}.conv.blur.kernel"] = (nk, nk)
-            shapes[f"{layer.name}.noise.weight"] = (1,)
-            shapes[f"{layer.name}.activate.bias"] = (layer.c_out,)
+                shapes[f"{p}.conv.blur.kernel"] = (nk, nk)
+            shapes[f"{p}.conv.modulation.weight"] = (layer.c_in, d)
+            shapes[f"{p}.conv.modulation.bias"] = (layer.c_in,)
+            shapes[f"{p}.noise.weight"] = (1,)
+            shapes[f"{p}.activate.bias"] = (layer.c_out,)
         else:
+            shapes[f"{p}.bias"] = (1, 3, 1, 1)
             if layer.upsample:
-                shapes[f"{layer.name}.upsample.kernel"] = (nk, nk)
-            shapes.update(_modconv_shapes(f"{layer.name}.conv", layer.c_in, 3, 1, d))
-            shapes[f"{layer.name}.bias"] = (1, 3, 1, 1)
+                shapes[f"{p}.upsample.kernel"] = (nk, nk)
+            shapes[f"{p}.conv.weight"] = (1, 3, layer.c_in, 1, 1)
+            shapes[f"{p}.conv.modulation.weight"] = (layer.c_in, d)
+            shapes[f"{p}.conv.modulation.bias"] = (layer.c_in,)
     for k in range(config.num_layers):
         r = noise_resolution(k)
         shapes[f"noises.noise_{k}"] = (1, 1, r, r)
