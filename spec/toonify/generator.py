@@ -256,7 +256,7 @@ def param_shapes(config: StyleGAN2Config) -> dict[str, tuple[int, ...]]:
         shapes[f"style.{i}.bias"] = (d,)
     shapes["input.input"] = (1, config.channels[4], 4, 4)
     layers = synthesis_layers(config)
-    ordered = layers[:2] + [la for la in layers[2:] if la.kind == "conv"] + [la for la in layers[2:] if la.kind != "conv"]
+    ordered = layers[:2] + sorted(layers[2:], key=lambda la: la.kind != "conv")  # stable: convs, then to_rgbs
     for layer in ordered:  # rosinality's state_dict order: conv1, to_rgb1, convs.*, to_rgbs.*
         p = layer.name
         if layer.kind == "conv":
