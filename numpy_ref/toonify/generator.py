@@ -214,11 +214,14 @@ def generate(x: np.ndarray, params: Params, config: spec.StyleGAN2Config, *, inp
     return synthesis(wplus, params, config, noise=noise)
 
 
-def mean_latent(params: Params, config: spec.StyleGAN2Config, n: int = 4096,
+def mean_latent(params: Params, config: spec.StyleGAN2Config, n: int = spec.MEAN_LATENT_SAMPLES,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-    """``w_avg`` estimated as the mean of ``f(z)`` over ``n`` draws (rosinality ``Generator.mean_latent``)."""
-    rng = rng if rng is not None else np.random.default_rng(0)
-    return mapping(rng.standard_normal((n, config.style_dim)), params, config).mean(axis=0)
+    """``w_avg`` as the mean of ``f(z)`` over ``n`` draws (rosinality ``Generator.mean_latent``).
+
+    Without ``rng`` the draws are :func:`tenfold.spec.toonify.mean_latent_z` (the same in every layer).
+    """
+    z = spec.mean_latent_z(config, n) if rng is None else rng.standard_normal((n, config.style_dim))
+    return mapping(z, params, config).mean(axis=0)
 
 
 def init_params(config: spec.StyleGAN2Config, rng: np.random.Generator) -> dict[str, np.ndarray]:

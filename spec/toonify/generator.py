@@ -433,6 +433,15 @@ def sample_noise(rng: np.random.Generator, config: StyleGAN2Config, batch: int =
     return NoisePlan(tuple(rng.standard_normal(s) for s in noise_shapes(config, batch)))
 
 
+#: Draws of ``f(z)`` averaged for a missing ``latent_avg`` (rosinality ``generate.py``: ``mean_latent(4096)``).
+MEAN_LATENT_SAMPLES = 4096
+
+
+def mean_latent_z(config: StyleGAN2Config, n: int = MEAN_LATENT_SAMPLES, seed: int = 0) -> np.ndarray:
+    """The ``z`` draws ``(n, D)`` every layer maps and averages for ``latent_avg`` (one NumPy stream)."""
+    return np.random.default_rng(seed).standard_normal((n, config.style_dim))
+
+
 # -- cost --------------------------------------------------------------------------------
 
 
@@ -448,7 +457,8 @@ def flops_per_image(config: StyleGAN2Config, mapping: bool = True) -> int:
     return 2 * macs
 
 
-__all__ = ["BUFFER_SUFFIXES", "NOISE_MODES", "OFFICIAL_CODE", "PAPER", "RANDOM_NOISE", "NoisePlan",
-           "StyleGAN2Config", "SynthLayer", "blur_taps", "check_latents", "check_noise", "check_truncation",
-           "flops_per_image", "infer_config", "is_buffer", "noise_resolution", "noise_shapes", "num_params",
-           "param_shapes", "sample_noise", "synthesis_layers", "trainable_names", "upconv_blur_pad", "upsample_pad"]
+__all__ = ["BUFFER_SUFFIXES", "MEAN_LATENT_SAMPLES", "NOISE_MODES", "OFFICIAL_CODE", "PAPER", "RANDOM_NOISE",
+           "NoisePlan", "StyleGAN2Config", "SynthLayer", "blur_taps", "check_latents", "check_noise",
+           "check_truncation", "flops_per_image", "infer_config", "is_buffer", "mean_latent_z", "noise_resolution",
+           "noise_shapes", "num_params", "param_shapes", "sample_noise", "synthesis_layers", "trainable_names",
+           "upconv_blur_pad", "upsample_pad"]

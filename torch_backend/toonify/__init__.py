@@ -15,10 +15,11 @@ from .generator import (
     get_params,
     load_params,
     load_rosinality,
+    modulated_conv2d,
     rosinality_params,
     save_rosinality,
 )
 
 __all__ = ["EqualLinear", "Generator", "ModulatedConv2d", "StyledConv", "ToRGB", "blend_models", "blend_module",
-           "from_params", "generator", "get_params", "load_params", "load_rosinality", "rosinality_params",
-           "save_rosinality"]
+           "from_params", "generator", "get_params", "load_params", "load_rosinality", "modulated_conv2d",
+           "rosinality_params", "save_rosinality"]

@@ -108,23 +108,39 @@ class ModulatedConv2d(nn.Module):
             self.blur = _Taps(spec.blur_taps(config), spec.upconv_blur_pad(config, kernel_size), up=1)
         self.weight = nn.Parameter(torch.randn(1, c_out, c_in, kernel_size, kernel_size))
         self.modulation = EqualLinear(config.style_dim, c_in, bias_init=1.0)
-        self.scale = 1.0 / math.sqrt(c_in * kernel_size ** 2)
         self.demodulate, self.upsample, self.eps = demodulate, upsample, config.demod_eps
-        self.padding = kernel_size // 2
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        s = self.modulation(w)  # (N, C_in)
-        weight = self.weight[0] * self.scale  # (C_out, C_in, k, k)
-        x = x * s[:, :, None, None]
-        if self.upsample:
-            y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)  # (N, C_out, 2H+k-2, 2W+k-2)
-            y = self.blur(y)  # (N, C_out, 2H, 2W)
-        else:
-            y = F.conv2d(x, weight, padding=self.padding)  # (N, C_out, H, W)
-        if self.demodulate:
-            norm2 = (s * s) @ (weight * weight).sum(dim=(2, 3)).T  # (N, C_out): sum_{i,kh,kw} (W s)^2
-            y = y * torch.rsqrt(norm2 + self.eps)[:, :, None, None]
-        return y
+        blur = self.blur.kernel if self.upsample else None
+        pad = self.blur.pad if self.upsample else (1, 1)
+        return modulated_conv2d(x, self.weight, self.modulation(w), demodulate=self.demodulate,
+                                upsample=self.upsample, blur_kernel=blur, blur_pad=pad, eps=self.eps)
+
+
+def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor, *, demodulate: bool = True,
+                     upsample: bool = False, blur_kernel: torch.Tensor | None = None,
+                     blur_pad: tuple[int, int] = (1, 1), eps: float = 1e-8) -> torch.Tensor:
+    """Modulated conv: ``x * s`` -> one conv shared by the batch -> ``* rsqrt(sum (W s)^2 + eps)`` (demodulation).
+
+    Args:
+        x: ``(N, C_in, H, W)``.
+        weight: ``(1, C_out, C_in, k, k)`` (canonical) or ``(C_out, C_in, k, k)``, unit-variance storage.
+        style: ``(N, C_in)``, the modulation ``s``.
+        demodulate, upsample, blur_kernel, blur_pad, eps: As :func:`tenfold.numpy_ref.toonify.modulated_conv2d`.
+    """
+    weight = weight.reshape(weight.shape[-4:])
+    _, c_in, k, _ = weight.shape
+    weight = weight * (1.0 / math.sqrt(c_in * k * k))  # (C_out, C_in, k, k)
+    x = x * style[:, :, None, None]
+    if upsample:
+        y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)  # (N, C_out, 2H+k-2, 2W+k-2)
+        y = upfirdn2d(y, blur_kernel, pad=blur_pad)  # (N, C_out, 2H, 2W)
+    else:
+        y = F.conv2d(x, weight, padding=k // 2)  # (N, C_out, H, W)
+    if demodulate:
+        norm2 = (style * style) @ (weight * weight).sum(dim=(2, 3)).T  # (N, C_out): sum_{i,kh,kw} (W s)^2
+        y = y * torch.rsqrt(norm2 + eps)[:, :, None, None]
+    return y
 
 
 class NoiseInjection(nn.Module):
@@ -221,11 +237,10 @@ class Generator(nn.Module):
         return self.style(z)
 
     @torch.no_grad()
-    def mean_latent(self, n: int = 4096, seed: int = 0) -> torch.Tensor:
-        """``w_avg`` as the mean of ``f(z)`` over ``n`` draws from a seeded ``torch.Generator``."""
-        g = torch.Generator(device="cpu").manual_seed(seed)
-        z = torch.randn(n, self.config.style_dim, generator=g, dtype=self.latent_avg.dtype)
-        return self.style(z.to(self.latent_avg.device)).mean(0)
+    def mean_latent(self, n: int = spec.MEAN_LATENT_SAMPLES, seed: int = 0) -> torch.Tensor:
+        """``w_avg`` as the mean of ``f(z)`` over the draws :func:`tenfold.spec.toonify.mean_latent_z`."""
+        z = torch.from_numpy(spec.mean_latent_z(self.config, n, seed))
+        return self.style(z.to(self.latent_avg.device, self.latent_avg.dtype)).mean(0)
 
     def _noises(self, noise: object, batch: int, like: torch.Tensor,
                 generator: torch.Generator | None) -> list[torch.Tensor]:
@@ -286,7 +301,8 @@ def load_params(model: Generator, params: Mapping[str, object]) -> Generator:
 
     ``latent_avg`` may be missing (rosinality ``train.py`` checkpoints): it is
     then the mean of 4096 mapped draws (rosinality ``generate.py``'s
-    ``mean_latent(4096)``), computed after the other weights are in.
+    ``mean_latent(4096)``; the draws of :func:`tenfold.spec.toonify.mean_latent_z`),
+    computed after the other weights are in.
 
     Raises:
         CheckpointError: Listing every missing, unexpected and mis-shaped key.
@@ -298,7 +314,7 @@ def load_params(model: Generator, params: Mapping[str, object]) -> Generator:
             v = value if isinstance(value, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(value))
             ref[key].copy_(v.to(ref[key].dtype))
         if "latent_avg" not in params:
-            model.latent_avg.copy_(model.mean_latent(4096))
+            model.latent_avg.copy_(model.mean_latent())
     return model
 
 
@@ -372,4 +388,4 @@ def from_params(params: Mapping[str, object], dtype: torch.dtype | None = None,
 
 
 __all__ = ["EqualLinear", "Generator", "ModulatedConv2d", "StyledConv", "ToRGB", "from_params", "get_params",
-           "load_params", "load_rosinality", "rosinality_params", "save_rosinality"]
+           "load_params", "load_rosinality", "modulated_conv2d", "rosinality_params", "save_rosinality"]
