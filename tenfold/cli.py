@@ -45,6 +45,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("show", "tenfold.commands.show", "draw a method's effect on an image as a PNG grid"),
     ("info", "tenfold.commands.info", "the methods; for one id: paper, presets and the source of every default, "
      "tolerances"),
+    ("toonify", "tenfold.commands.toonify", "blend two StyleGAN2 generators by resolution; draw samples as a PNG "
+     "grid"),
 )
 
 #: Optional Python packages -> the extra of tenfold that installs them.
