@@ -78,6 +78,16 @@ def test_torch_noise_modes_and_errors():
         tb.load_params(model, {k: v for k, v in _params().items() if k != "input.input"})
 
 
+def test_torch_fused_form_matches_the_shared_conv_form():
+    from tenfold.torch_backend import toonify as tb
+
+    p = _params()
+    z = torch.randn(3, C.style_dim, dtype=torch.float64)
+    a = tb.load_params(tb.Generator(C, torch.float64), p)(z, truncation=0.8)
+    b = tb.load_params(tb.Generator(C, torch.float64, fused=True), p)(z, truncation=0.8)
+    assert torch.allclose(a, b, atol=1e-12)
+
+
 def test_torch_blend_models_keeps_dtype_and_takes_the_mapping_from_low():
     from tenfold.torch_backend import toonify as tb
 

@@ -104,6 +104,7 @@ class ModulatedConv2d(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel_size: int, config: spec.StyleGAN2Config,
                  demodulate: bool = True, upsample: bool = False):
         super().__init__()
+        self.fused = False  # rosinality's grouped form (set by Generator(fused=True))
         if upsample:
             self.blur = _Taps(spec.blur_taps(config), spec.upconv_blur_pad(config, kernel_size), up=1)
         self.weight = nn.Parameter(torch.randn(1, c_out, c_in, kernel_size, kernel_size))
@@ -114,12 +115,12 @@ class ModulatedConv2d(nn.Module):
         blur = self.blur.kernel if self.upsample else None
         pad = self.blur.pad if self.upsample else (1, 1)
         return modulated_conv2d(x, self.weight, self.modulation(w), demodulate=self.demodulate,
-                                upsample=self.upsample, blur_kernel=blur, blur_pad=pad, eps=self.eps)
+                                upsample=self.upsample, blur_kernel=blur, blur_pad=pad, eps=self.eps, fused=self.fused)
 
 
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor, *, demodulate: bool = True,
                      upsample: bool = False, blur_kernel: torch.Tensor | None = None,
-                     blur_pad: tuple[int, int] = (1, 1), eps: float = 1e-8) -> torch.Tensor:
+                     blur_pad: tuple[int, int] = (1, 1), eps: float = 1e-8, fused: bool = False) -> torch.Tensor:
     """Modulated conv: ``x * s`` -> one conv shared by the batch -> ``* rsqrt(sum (W s)^2 + eps)`` (demodulation).
 
     Args:
@@ -127,10 +128,13 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor,
         weight: ``(1, C_out, C_in, k, k)`` (canonical) or ``(C_out, C_in, k, k)``, unit-variance storage.
         style: ``(N, C_in)``, the modulation ``s``.
         demodulate, upsample, blur_kernel, blur_pad, eps: As :func:`tenfold.numpy_ref.toonify.modulated_conv2d`.
+        fused: rosinality's form instead: per-sample weights ``W''`` and one grouped conv (``groups = N``).
     """
     weight = weight.reshape(weight.shape[-4:])
     _, c_in, k, _ = weight.shape
     weight = weight * (1.0 / math.sqrt(c_in * k * k))  # (C_out, C_in, k, k)
+    if fused:
+        return _fused_modulated_conv2d(x, weight, style, demodulate, upsample, blur_kernel, blur_pad, eps)
     x = x * style[:, :, None, None]
     if upsample:
         y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)  # (N, C_out, 2H+k-2, 2W+k-2)
@@ -141,6 +145,21 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor,
         norm2 = (style * style) @ (weight * weight).sum(dim=(2, 3)).T  # (N, C_out): sum_{i,kh,kw} (W s)^2
         y = y * torch.rsqrt(norm2 + eps)[:, :, None, None]
     return y
+
+
+def _fused_modulated_conv2d(x, weight, style, demodulate, upsample, blur_kernel, blur_pad, eps):
+    n, c_in, h, w = x.shape
+    c_out, _, k, _ = weight.shape
+    wn = weight[None] * style[:, None, :, None, None]  # (N, C_out, C_in, k, k)
+    if demodulate:
+        wn = wn * torch.rsqrt(wn.pow(2).sum(dim=(2, 3, 4), keepdim=True) + eps)
+    x = x.reshape(1, n * c_in, h, w)
+    if upsample:
+        wt = wn.transpose(1, 2).reshape(n * c_in, c_out, k, k)
+        y = F.conv_transpose2d(x, wt, stride=2, groups=n)  # (1, N*C_out, 2H+k-2, 2W+k-2)
+        return upfirdn2d(y.reshape(n, c_out, *y.shape[2:]), blur_kernel, pad=blur_pad)
+    y = F.conv2d(x, wn.reshape(n * c_out, c_in, k, k), padding=k // 2, groups=n)  # (1, N*C_out, H, W)
+    return y.reshape(n, c_out, h, w)
 
 
 class NoiseInjection(nn.Module):
@@ -204,10 +223,12 @@ class Generator(nn.Module):
         config: The generator's configuration.
         dtype: Parameter dtype (float32 default; float64 works).
         device: Where to allocate.
+        fused: Modulated convs in rosinality's form (per-sample weights, grouped conv) instead of one conv
+            shared by the batch; the same results up to rounding.
     """
 
     def __init__(self, config: spec.StyleGAN2Config, dtype: torch.dtype | None = None,
-                 device: torch.device | str | None = None):
+                 device: torch.device | str | None = None, fused: bool = False):
         super().__init__()
         self.config = config
         act = (config.negative_slope, config.act_gain)
@@ -225,6 +246,9 @@ class Generator(nn.Module):
         for k, shape in enumerate(spec.noise_shapes(config, 1)):
             self.noises.register_buffer(f"noise_{k}", torch.randn(*shape))
         self.register_buffer("latent_avg", torch.zeros(config.style_dim))
+        for module in self.modules():
+            if isinstance(module, ModulatedConv2d):
+                module.fused = fused
         self.to(device=device, dtype=dtype or torch.float32)
 
     def _modules_in_order(self) -> list[nn.Module]:
