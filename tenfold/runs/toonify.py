@@ -1,6 +1,6 @@
 """Toonify on digits: a StyleGAN2 trained on 0-4, fine-tuned on 5-9, blended at each resolution (one PNG sweep).
 
-``tenfold train toonify-digits [--out-dir runs/toonify-digits] [--steps 1200] [--finetune-steps 500]``
+``tenfold train toonify-digits [--out-dir runs/toonify-digits] [--steps 2400] [--finetune-steps 1000]``
 
 1. Data: scikit-learn's digits (8x8, 0..16), bilinearly resized to 16x16, scaled to [-1, 1], gray as RGB.
 2. Base: :class:`tenfold.torch_backend.toonify.Generator` (``StyleGAN2Config.digits()``: 16 px, 32 channels,
@@ -34,8 +34,8 @@ NAMES = {"toonify-digits": {}}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("runs/toonify-digits"), help="where to write")
-    parser.add_argument("--steps", type=int, default=1200, help="training steps on the digits 0-4")
-    parser.add_argument("--finetune-steps", type=int, default=500, help="fine-tuning steps on the digits 5-9")
+    parser.add_argument("--steps", type=int, default=2400, help="training steps on the digits 0-4")
+    parser.add_argument("--finetune-steps", type=int, default=1000, help="fine-tuning steps on the digits 5-9")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.002)
     parser.add_argument("--r1", type=float, default=0.5, help="R1 weight gamma (applied every 4 steps, x4)")
