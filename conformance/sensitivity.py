@@ -158,6 +158,29 @@ def _stacked(*managers: contextlib.AbstractContextManager) -> Iterator[None]:
         for m in managers:
             stack.enter_context(m)
         yield
+def _toonify_wrap(name: str, make: Callable[[Callable], Callable]) -> Callable[[], contextlib.AbstractContextManager]:
+    return lambda: _wrapped("tenfold.numpy_ref.toonify.generator", name, make)
+
+
+def _toonify_fir(change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    """Flip the FIR resampling numpy_ref's generator uses (``change(kernel, up, pad) -> (kernel, pad)``)."""
+    def make(f):
+        def upfirdn2d(x, kernel, up=1, down=1, pad=(0, 0)):
+            kernel, pad = change(kernel, up, pad)
+            return f(x, kernel, up, down, pad)
+        return upfirdn2d
+    return _toonify_wrap("upfirdn2d", make)
+
+
+def _toonify_blend(change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    """Flip the switch rule of the one NumPy blend (which the backends' ``blend_models`` run)."""
+    def make(f):
+        def blend(low, high, resolution, *, level=0, width=None, config=None):
+            from tenfold.spec.toonify import BlendConfig
+
+            return f(low, high, resolution, level=level, width=width, config=change(config or BlendConfig()))
+        return blend
+    return lambda: _wrapped("tenfold.numpy_ref.toonify.blend", "blend", make)
 
 
 def _simclr(name: str, change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
@@ -264,6 +287,23 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("augmix", "jsd_mean", "12 * the mean of the three KL terms (official)", "12 * their sum",
                _augmix_jsd_sum, modes=("jsd",), dtypes=("float64",)),
     *_SIMCLR_CONVENTIONS,
+    Convention("toonify", "act_gain", "fused leaky ReLU times sqrt(2)", "gain 1 (a plain leaky ReLU)",
+               _toonify_wrap("fused_leaky_relu", lambda f: lambda x, bias, slope=0.2, gain=1.0: f(x, bias, slope,
+                                                                                                   1.0)),
+               modes=("eager",)),
+    Convention("toonify", "mapping_lr_mul", "mapping weights x 0.01 / sqrt(D), biases x 0.01 (lr_mul)",
+               "lr_mul 1 (a plain equalized dense layer)",
+               _toonify_wrap("mapping", lambda f: lambda z, params, config: f(z, params, config.replace(
+                   lr_mlp=1.0 if config.lr_mlp != 1.0 else 0.01))), modes=("eager",)),
+    Convention("toonify", "fir_is_convolution", "upfirdn convolves (taps flipped)", "a correlation (taps as given)",
+               _toonify_fir(lambda k, up, pad: (k[::-1, ::-1], pad)), modes=("pieces",)),
+    Convention("toonify", "skip_pads", "the skip's upfirdn(up 2) pads (2, 1) before / after", "(1, 2)",
+               _toonify_fir(lambda k, up, pad: (k, pad[::-1] if up == 2 else pad)), modes=("pieces", "eager")),
+    Convention("toonify", "hard_threshold", "hard switch y = 1 if x > 1: two positions stay on the low-res model",
+               "x > 0 (as some community ports)", _toonify_blend(lambda c: c.replace(
+                   threshold=0.0 if c.threshold != 0.0 else 1.0)), modes=("blend",)),
+    Convention("toonify", "logistic_centre", "the official logistic is centred at x = 0", "centred at 1.5",
+               _toonify_blend(lambda c: c.replace(centre=1.5 if c.centre != 1.5 else 0.0)), modes=("blend",)),
 )
 
 

@@ -1,5 +1,6 @@
 """``tenfold toonify blend`` and ``tenfold toonify sample`` end to end (in-process, tiny generators)."""
 
+import re
 import struct
 import zlib
 
@@ -29,15 +30,15 @@ def test_blend_writes_the_blend_and_reports_positions(tmp_path, capsys):
     assert np.allclose(out["convs.2.conv.weight"], y * base["convs.2.conv.weight"] + (1 - y) * fine[
         "convs.2.conv.weight"])
     assert np.array_equal(out["style.1.weight"], fine["style.1.weight"])  # the mapping of --fine
-    err = capsys.readouterr().err
-    assert "position 4 (16x16, level 0)" in err and "wrote" in err
+    out = capsys.readouterr().out
+    assert re.search(r"4  16x16 Conv0_up\s+0\.6225\s+0\.3775", out) and "wrote" in out
 
 
 def test_blend_errors_exit_2(tmp_path, capsys):
     _write(tmp_path)
     rc = main(["toonify", "blend", "--base", str(tmp_path / "base.npz"), "--fine", str(tmp_path / "fine.npz"),
                "--resolution", "64", "--out", str(tmp_path / "out.npz")])
-    assert rc == 2 and "a resolution among 4, 8, 16; got 64" in capsys.readouterr().err
+    assert rc == 2 and "toonify.blend: expected a resolution among 4, 8, 16; got 64" in capsys.readouterr().err
     assert not (tmp_path / "out.npz").exists()
 
 

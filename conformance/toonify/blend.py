@@ -7,9 +7,11 @@ prefixes is written out here too (independently of ``spec.position_of``), as is
 the list of what is never blended. Logistic values are ``1 / (1 + e^-t)`` at
 the listed ``t``.
 
-Suites: the NumPy blend, parameter by parameter (float32 and float64 weights);
-the PyTorch and Keras ``blend_models``, through the images their blended
-models draw, against numpy_ref on the table-blended parameters.
+Suites: the PyTorch and Keras ``blend_models`` (which run the one NumPy blend
+over canonical dicts), parameter by parameter against the table, and on two
+cases through the images their blended models draw against numpy_ref on the
+table-blended parameters. The NumPy blend alone against the table runs in
+``REFERENCE_SELF_CHECKS`` (tests/test_reference_properties.py).
 """
 
 from __future__ import annotations
@@ -114,6 +116,17 @@ def _images(params: dict[str, np.ndarray], z: np.ndarray) -> np.ndarray:
     return ref.generate(z, params, CONFIG)
 
 
+def _backend_comparisons(case: Case, dtype: str, params: dict[str, np.ndarray], images) -> list[Comparison]:
+    """The blended model's parameters against the table, and (on :data:`IMAGE_CASES`) its images."""
+    want = expected_params(case, dtype)
+    tol = spec.BLEND_TOLERANCE if dtype == "float64" else spec.TOLERANCES.get("forward", dtype)
+    out = [Comparison(name, np.asarray(params[name], np.float64), want[name], tol) for name in want]
+    if case.name in IMAGE_CASES:
+        z = round_to(case.inputs["z"], dtype)
+        out.append(Comparison("image", images(z), _images(want, z), spec.TOLERANCES.get("forward", dtype)))
+    return out
+
+
 def torch_blend(case: Case, dtype: str) -> list[Comparison]:
     import torch
 
@@ -123,10 +136,12 @@ def torch_blend(case: Case, dtype: str) -> list[Comparison]:
     lo, hi = _split(case, dtype)
     models = [tb.load_params(tb.Generator(CONFIG, getattr(torch, dtype)), p) for p in (lo, hi)]
     out = tb.blend_models(*models, res, level=level, width=width, config=rule)
-    z = round_to(case.inputs["z"], dtype)
-    with torch.no_grad():
-        y = out(torch.tensor(z, dtype=getattr(torch, dtype))).double().numpy()
-    return [Comparison("image", y, _images(expected_params(case, dtype), z), spec.TOLERANCES.get("forward", dtype))]
+
+    def images(z):
+        with torch.no_grad():
+            return out(torch.tensor(z, dtype=getattr(torch, dtype))).double().numpy()
+
+    return _backend_comparisons(case, dtype, tb.get_params(out), images)
 
 
 def tf_blend(case: Case, dtype: str) -> list[Comparison]:
@@ -136,9 +151,11 @@ def tf_blend(case: Case, dtype: str) -> list[Comparison]:
     lo, hi = _split(case, dtype)
     models = [tb.load_params(tb.Generator(CONFIG, dtype=dtype), p) for p in (lo, hi)]
     out = tb.blend_models(*models, res, level=level, width=width, config=rule)
-    z = round_to(case.inputs["z"], dtype)
-    y = np.asarray(out(z.astype(dtype)), np.float64).transpose(0, 3, 1, 2)
-    return [Comparison("image", y, _images(expected_params(case, dtype), z), spec.TOLERANCES.get("forward", dtype))]
+
+    def images(z):
+        return np.asarray(out(z.astype(dtype)), np.float64).transpose(0, 3, 1, 2)
+
+    return _backend_comparisons(case, dtype, tb.get_params(out), images)
 
 
 __all__ = ["CASES", "CONFIG", "IMAGE_CASES", "NEVER", "POSITIONS", "TABLE", "expected_params", "make_blend_case",

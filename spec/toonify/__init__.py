@@ -33,9 +33,17 @@ BLEND_TOLERANCE = Tolerance(atol=1e-12, rtol=1e-12)
 EXPORTS: dict[str, tuple[str, ...]] = {
     "numpy_ref": ("generate", "mapping", "synthesis", "modulated_conv2d", "to_rgb", "init_params", "mean_latent",
                   "blend", "save_checkpoint", "load_checkpoint"),
-    "torch_backend": ("Generator", "load_params", "get_params", "load_rosinality", "save_rosinality",
-                      "rosinality_params", "blend_models"),
-    "tf_backend": ("Generator", "load_params", "get_params", "blend_models"),
+    "torch_backend": ("Generator", "modulated_conv2d", "load_params", "get_params", "load_rosinality",
+                      "save_rosinality", "rosinality_params", "blend_models"),
+    "tf_backend": ("Generator", "modulated_conv2d", "load_params", "get_params", "blend_models"),
 }
 
-__all__ = ["BLEND_TOLERANCE", "EXPORTS", "TOLERANCES", "blend", "generator", *_blend_all, *_generator_all]
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "Generator": "the PyTorch module also offers fused=True (rosinality's grouped-conv form, for comparison); "
+                 "the Keras model takes Keras' dtype argument",
+    "modulated_conv2d": "PyTorch only: fused=True (per-sample weights and a grouped conv, rosinality's form)",
+}
+
+__all__ = ["API_DIFFERENCES", "BLEND_TOLERANCE", "EXPORTS", "TOLERANCES", "blend", "generator", *_blend_all,
+           *_generator_all]

@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import struct
-import sys
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -58,32 +54,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
-class _Say:
-    """Progress lines on standard error (``[toonify blend] ...``), with the time since the start."""
-
-    def __init__(self, label: str, quiet: bool) -> None:
-        self.label, self.quiet, self.start = label, quiet, time.perf_counter()
-
-    def __call__(self, text: str) -> None:
-        if not self.quiet:
-            print(f"[{self.label}] {text} ({time.perf_counter() - self.start:.1f} s)", file=sys.stderr, flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
-    from tenfold.spec.errors import TenfoldError
+    """Bad input raises a :class:`tenfold.spec.errors.TenfoldError`; ``tenfold`` prints it and exits 2."""
+    from tenfold import progress
 
-    try:
-        return _blend(args) if args.action == "blend" else _sample(args)
-    except TenfoldError as err:
-        print(f"tenfold toonify {args.action}: {err}", file=sys.stderr)
-        return 2
+    with progress.Steps(f"toonify {args.action}", mode="none" if args.quiet else None) as say:
+        return _blend(args, say) if args.action == "blend" else _sample(args, say)
 
 
-def _blend(args: argparse.Namespace) -> int:
+def _blend(args: argparse.Namespace, say) -> int:
     from tenfold.numpy_ref import toonify as ref
     from tenfold.spec import toonify as spec
-
-    say = _Say("toonify blend", args.quiet)
     say(f"reading --fine {args.fine}")
     fine, config = ref.load_checkpoint(args.fine, "tenfold toonify blend --fine")
     say(f"reading --base {args.base}")
@@ -94,24 +75,22 @@ def _blend(args: argparse.Namespace) -> int:
         f"({args.preset}, {how})")
     out = ref.blend(fine, base, args.resolution, level=args.level, width=args.width, config=rule)
     ys = spec.blend_weights(out, args.resolution, args.level, args.width, rule)
-    by_pos: dict[int, float] = {}
-    for name, y in ys.items():
-        if y is not None:
-            by_pos[spec.position_of(name)] = y
+    by_pos = {spec.position_of(name): y for name, y in ys.items() if y is not None}
+    say(f"writing {args.out}")
+    path = ref.save_checkpoint(out, args.out)
+    print("position  layer              weight of --base  weight of --fine")
     for pos in sorted(by_pos):
         r, level = 4 * 2 ** (pos // 2), pos % 2
-        say(f"  position {pos} ({r}x{r}, level {level}): {by_pos[pos]:.4f} base + {1 - by_pos[pos]:.4f} fine")
-    path = ref.save_checkpoint(out, args.out)
-    say(f"wrote {path}")
+        kind = ("Const" if r == 4 else "Conv0_up") if level == 0 else "Conv1 + ToRGB" if r > 4 else "ToRGB"
+        print(f"{pos:>8}  {f'{r}x{r} {kind}':<17}  {by_pos[pos]:>16.4f}  {1 - by_pos[pos]:>16.4f}")
+    print(f"never blended (from --fine): the mapping, the 4x4 conv, noise buffers, latent_avg; wrote {path}")
     return 0
 
 
-def _sample(args: argparse.Namespace) -> int:
+def _sample(args: argparse.Namespace, say) -> int:
     from tenfold.numpy_ref import toonify as ref
     from tenfold.spec import toonify as spec
     from tenfold.spec.errors import ConfigError, expected
-
-    say = _Say("toonify sample", args.quiet)
     if args.n < 1:
         raise ConfigError(expected("tenfold toonify sample --n", "at least 1 image", args.n))
     say(f"reading {args.checkpoint}")
@@ -130,8 +109,10 @@ def _sample(args: argparse.Namespace) -> int:
     else:
         images = ref.generate(z, params, config, truncation=args.truncation, noise=noise)
     scale = args.scale or max(1, math.ceil(64 / config.resolution))
+    say(f"writing {args.out}")
     path = write_png(args.out, image_grid(images, scale=scale))
-    say(f"wrote {path}")
+    print(f"wrote {path}: {args.n} images of {config.resolution} px (seed {args.seed}, truncation "
+          f"{args.truncation:g}, noise {args.noise})")
     return 0
 
 
@@ -175,24 +156,11 @@ def image_grid(images: np.ndarray, ncol: int | None = None, scale: int = 1, gap:
     return grid
 
 
-def _png_bytes(rgb: np.ndarray) -> bytes:
-    """An 8-bit RGB PNG (filter 0 rows, one zlib stream)."""
-    h, w, _ = rgb.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1).tobytes()
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
 def write_png(path: str | Path, rgb: np.ndarray) -> Path:
-    """Write an ``(H, W, 3)`` uint8 picture as PNG, atomically."""
-    from tenfold.spec.checkpoints import atomic_write
+    """Write an ``(H, W, 3)`` uint8 picture as PNG, atomically (:func:`tenfold.png.write_png`)."""
+    from tenfold.png import write_png as _write
 
-    data = _png_bytes(np.ascontiguousarray(rgb, dtype=np.uint8))
-    return atomic_write(path, lambda fh: fh.write(data))
+    return _write(path, np.ascontiguousarray(rgb, dtype=np.uint8))
 
 
 __all__ = ["NAMES", "add_arguments", "image_grid", "run", "to_uint8", "write_png"]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -45,11 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch intra-op threads (0: torch's default; on a shared machine 1 is fastest)")
     parser.add_argument("--log-every", type=int, default=100, help="steps between progress lines")
     parser.add_argument("--quiet", action="store_true")
-
-
-def _log(args: argparse.Namespace, start: float, text: str) -> None:
-    if not args.quiet:
-        print(f"[toonify-digits] {text} ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
 
 
 def load_digits_16(classes: tuple[int, ...]) -> np.ndarray:
@@ -104,7 +98,7 @@ def _discriminator(channels: int = 32):
     return Discriminator()
 
 
-def train_gan(g, g_ema, d, data: np.ndarray, steps: int, args: argparse.Namespace, label: str, start: float,
+def train_gan(g, g_ema, d, data: np.ndarray, steps: int, args: argparse.Namespace, label: str, say,
               rng: np.random.Generator) -> None:
     """The StyleGAN2 loop (logistic loss, lazy R1, EMA), on ``data``; updates the three models in place."""
     import torch
@@ -143,19 +137,22 @@ def train_gan(g, g_ema, d, data: np.ndarray, steps: int, args: argparse.Namespac
         if step % args.log_every == 0 or step == steps:
             dl, gl = np.mean(stats, axis=0)
             stats.clear()
-            _log(args, start, f"{label} step {step}/{steps}: D loss {dl:.3f}, G loss {gl:.3f}")
+            say(f"{label} step {step}/{steps}: D loss {dl:.3f}, G loss {gl:.3f}")
 
 
 def run(args: argparse.Namespace) -> int:
+    """Needs PyTorch and scikit-learn (``tenfold[torch,data]``); ``tenfold`` names a missing one."""
+    from tenfold import progress
+
+    with progress.Steps("toonify-digits", mode="none" if args.quiet else None) as say:
+        return _run(args, say)
+
+
+def _run(args: argparse.Namespace, say) -> int:
     import copy
 
-    try:
-        import sklearn  # noqa: F401
-        import torch
-    except ImportError as err:
-        print(f"tenfold train toonify-digits: needs PyTorch and scikit-learn (pip install 'tenfold[torch,data]'); "
-              f"{err}", file=sys.stderr)
-        return 2
+    import torch
+
     from tenfold.commands.toonify import image_grid, write_png
     from tenfold.numpy_ref import toonify as ref
     from tenfold.spec import toonify as spec
@@ -168,15 +165,15 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     config = spec.StyleGAN2Config.digits()
     base_data, fine_data = load_digits_16((0, 1, 2, 3, 4)), load_digits_16((5, 6, 7, 8, 9))
-    _log(args, start, f"digits 0-4: {len(base_data)} images, 5-9: {len(fine_data)} images, 16x16; generator "
-                      f"{spec.num_params(config)} parameters")
+    say(f"digits 0-4: {len(base_data)} images, 5-9: {len(fine_data)} images, 16x16; generator "
+        f"{spec.num_params(config)} parameters")
     g, d = tb.Generator(config), _discriminator()
     g_ema = copy.deepcopy(g).eval()
     for p in g_ema.parameters():
         p.requires_grad_(False)
-    train_gan(g, g_ema, d, base_data, args.steps, args, "base (0-4)", start, rng)
+    train_gan(g, g_ema, d, base_data, args.steps, args, "base (0-4)", say, rng)
     base = tb.get_params(g_ema)
-    train_gan(g, g_ema, d, fine_data, args.finetune_steps, args, "fine-tune (5-9)", start, rng)
+    train_gan(g, g_ema, d, fine_data, args.finetune_steps, args, "fine-tune (5-9)", say, rng)
     fine = tb.get_params(g_ema)
     for params in (base, fine):
         params["latent_avg"] = ref.mean_latent(params, config).astype(np.float32)
@@ -196,10 +193,10 @@ def run(args: argparse.Namespace) -> int:
         model = tb.load_params(tb.Generator(config), params).eval()
         with torch.no_grad():
             images.append(model(torch.from_numpy(w.astype(np.float32)), input_is_latent=True).numpy())
-        _log(args, start, f"row {len(images)}: {label}")
+        say(f"row {len(images)}: {label}")
     path = write_png(out / "sweep.png", image_grid(np.concatenate(images), ncol=args.columns, scale=4))
-    _log(args, start, f"wrote {path} (rows: {', '.join(label for label, _ in rows)}), {out / 'base.npz'}, "
-                      f"{out / 'fine.npz'}")
+    print(f"wrote {path} in {time.perf_counter() - start:.0f} s; rows: " + "; ".join(label for label, _ in rows))
+    print(f"checkpoints: {out / 'base.npz'}, {out / 'fine.npz'}")
     return 0
 
 

@@ -84,19 +84,20 @@ def _tf_shape(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return to_tf(name, np.empty(shape, dtype=np.int8)).shape
 
 
-def modulated_conv2d(x: tf.Tensor, kernel: tf.Tensor, style: tf.Tensor, *, demodulate: bool = True,
+def modulated_conv2d(x: tf.Tensor, weight: tf.Tensor, style: tf.Tensor, *, demodulate: bool = True,
                      upsample: bool = False, blur_kernel: tf.Tensor | None = None, blur_pad: tuple[int, int] = (1, 1),
                      eps: float = 1e-8) -> tf.Tensor:
     """Modulated conv, NHWC: ``x * s`` -> one conv shared by the batch -> demodulation.
 
     Args:
         x: ``(N, H, W, C_in)``.
-        kernel: ``(k, k, C_in, C_out)`` (TF layout), unit-variance storage.
+        weight: ``(k, k, C_in, C_out)`` (the TF layout of the canonical ``(1, C_out, C_in, k, k)``),
+            unit-variance storage.
         style: ``(N, C_in)``, the modulation ``s``.
         demodulate, upsample, blur_kernel, blur_pad, eps: As :func:`tenfold.numpy_ref.toonify.modulated_conv2d`.
     """
-    k, _, c_in, c_out = kernel.shape
-    kernel = kernel * (1.0 / math.sqrt(c_in * k * k))
+    k, _, c_in, c_out = weight.shape
+    kernel = weight * (1.0 / math.sqrt(c_in * k * k))
     x = x * style[:, None, None, :]
     if upsample:
         n, h, wd = tf.shape(x)[0], x.shape[1], x.shape[2]

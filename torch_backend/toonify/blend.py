@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from tenfold.numpy_ref.toonify.blend import blend
+from tenfold.numpy_ref.toonify import blend_module as np_blend
 from tenfold.spec.toonify.blend import BlendConfig
 
 from .generator import Generator, get_params, load_params
@@ -24,7 +24,7 @@ def blend_models(low: Generator, high: Generator, resolution: int, *, level: int
         high: Model the fine layers come from (official ``model_2``).
         resolution, level, width, config: As :func:`tenfold.numpy_ref.toonify.blend`.
     """
-    params = blend(get_params(low), get_params(high), resolution, level=level, width=width, config=config)
+    params = np_blend.blend(get_params(low), get_params(high), resolution, level=level, width=width, config=config)
     return load_params(copy.deepcopy(low), params)
 
 
