@@ -65,7 +65,7 @@ from ..errors import CheckpointError, ConfigError, expected
 
 PAPER = ("Pinkney & Adler, Resolution Dependent GAN Interpolation for Controllable Image Synthesis Between "
          "Domains, NeurIPS 2020 workshop (arXiv:2010.05334)")
-OFFICIAL_CODE = "https://github.com/justinpinkney/stylegan2 (blend_models.py)"
+OFFICIAL_CODE = "https://github.com/justinpinkney/stylegan2"  # blend_models.py
 
 @dataclass(frozen=True)
 class BlendConfig(Config):

@@ -85,7 +85,8 @@ from ..errors import ConfigError, ShapeError, expected
 PAPER = ("Karras et al., Analyzing and Improving the Image Quality of StyleGAN, CVPR 2020; Pinkney & Adler, "
          "Resolution Dependent GAN Interpolation for Controllable Image Synthesis Between Domains, "
          "NeurIPS 2020 workshop")
-OFFICIAL_CODE = "https://github.com/NVlabs/stylegan2, https://github.com/justinpinkney/toonify"
+#: Toonify; the blend script is justinpinkney/stylegan2 blend_models.py, StyleGAN2 itself NVlabs/stylegan2.
+OFFICIAL_CODE = "https://github.com/justinpinkney/toonify"
 
 #: The noise modes every layer accepts besides an explicit list of arrays.
 NOISE_MODES: tuple[str, ...] = ("const", "zero")
