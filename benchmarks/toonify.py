@@ -168,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     for v in [v for v in args.variants.split(",") if v]:
         if v not in VARIANTS:
             parser.error(f"unknown variant {v!r}; expected some of {', '.join(VARIANTS)}")
-        print(f"[toonify bench] {v} ...", file=sys.stderr, flush=True)
         rows.append(in_subprocess(__name__, "--variant", v, "--resolution", str(args.resolution), "--batch",
                                   str(args.batch), "--repeat", str(args.repeat), "--threads", str(args.threads)))
     return emit(report(rows, args.resolution, args.batch, args.threads), rows, args.json)
