@@ -158,6 +158,8 @@ def _stacked(*managers: contextlib.AbstractContextManager) -> Iterator[None]:
         for m in managers:
             stack.enter_context(m)
         yield
+
+
 def _toonify_wrap(name: str, make: Callable[[Callable], Callable]) -> Callable[[], contextlib.AbstractContextManager]:
     return lambda: _wrapped("tenfold.numpy_ref.toonify.generator", name, make)
 
