@@ -74,7 +74,7 @@ def test_torch_noise_modes_and_errors():
     assert torch.equal(a, b) and not torch.allclose(a, model(z))
     with pytest.raises(ShapeError, match=r"toonify\.Generator: expected z of shape \(N, 8\); got shape \(2, 3\)"):
         model(torch.zeros(2, 3, dtype=torch.float64))
-    with pytest.raises(CheckpointError, match=r"missing: input\.input"):
+    with pytest.raises(CheckpointError, match=r"missing key: input\.input"):
         tb.load_params(model, {k: v for k, v in _params().items() if k != "input.input"})
 
 

@@ -122,7 +122,7 @@ def test_errors():
         ref.generate(np.zeros((2, 3)), p, c)
     with pytest.raises(DTypeError, match="floating-point"):
         ref.generate(np.zeros((2, 8), np.int64), p, c)
-    with pytest.raises(CheckpointError, match=r"missing: conv1\.noise\.weight"):
+    with pytest.raises(CheckpointError, match=r"missing key: conv1\.noise\.weight"):
         ref.generate(np.zeros((2, 8)), {k: v for k, v in p.items() if k != "conv1.noise.weight"}, c)
     q = {k: v for k, v in p.items() if k != "latent_avg"}
     ref.generate(np.zeros((1, 8)), q, c)
