@@ -32,7 +32,7 @@ def _send_to(device: str) -> None:
     torch.set_default_device(device)
     from_numpy = torch.from_numpy
     to_numpy = torch.Tensor.numpy
-    torch.from_numpy = lambda a: from_numpy(a).to(device)  # noqa: E731
+    torch.from_numpy = lambda a: from_numpy(a).to(device)
     torch.Tensor.numpy = lambda self, *a, **k: to_numpy(self.cpu() if self.device.type != "cpu" else self, *a, **k)
 
 
