@@ -2,18 +2,20 @@
 
 Soft-target cross-entropy (CutMix, label smoothing); the AugMix Jensen-Shannon
 term; NT-Xent (SimCLR; the math in :mod:`tenfold.spec.simclr.loss`) with its
-written-out gradient. Further losses (GAN losses) live here too, one function each.
+written-out gradient; the GAN losses (non-saturating, hinge; CR-GAN, the math in
+:mod:`tenfold.spec.crgan.losses`). One function each.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tenfold.spec.crgan.losses import check_logits, check_loss
 from tenfold.spec.errors import ShapeError, expected
 from tenfold.spec.simclr import loss as ntx
 
 from ._arrays import as_array, dtype_name
-from .layers.activations import log_softmax
+from .layers.activations import log_softmax, relu, softplus
 
 
 def soft_target_cross_entropy(logits: object, targets: object) -> np.ndarray:
@@ -167,4 +169,33 @@ def nt_xent_grad(z1: object, z2: object, temperature: float | None = None, reduc
     return dz[: two_n // 2], dz[two_n // 2:]
 
 
-__all__ = ["jsd_consistency", "jsd_consistency_grad", "nt_xent", "nt_xent_grad", "soft_target_cross_entropy"]
+def _gan_logits(where: str, logits: object) -> np.ndarray:
+    z = as_array(where, logits).astype(np.float64)
+    check_logits(where, z.shape)
+    return z.reshape(-1)
+
+
+def gan_discriminator_loss(real_logits: object, fake_logits: object, kind: str = "ns") -> float:
+    """The discriminator's GAN loss (:mod:`tenfold.spec.crgan.losses`), float64.
+
+    ``"ns"``: ``mean softplus(-r) + mean softplus(f)``; ``"hinge"``:
+    ``mean relu(1 - r) + mean relu(1 + f)``. Logits (B,) or (B, 1).
+    """
+    where = "gan_discriminator_loss"
+    check_loss(where, kind)
+    r, f = _gan_logits(where, real_logits), _gan_logits(where, fake_logits)
+    if kind == "ns":
+        return float(softplus(-r).mean() + softplus(f).mean())
+    return float(relu(1.0 - r).mean() + relu(1.0 + f).mean())
+
+
+def gan_generator_loss(fake_logits: object, kind: str = "ns") -> float:
+    """The generator's GAN loss: ``mean softplus(-f)`` (``"ns"``) or ``-mean f`` (``"hinge"``), float64."""
+    where = "gan_generator_loss"
+    check_loss(where, kind)
+    f = _gan_logits(where, fake_logits)
+    return float(softplus(-f).mean()) if kind == "ns" else float(-f.mean())
+
+
+__all__ = ["gan_discriminator_loss", "gan_generator_loss", "jsd_consistency", "jsd_consistency_grad", "nt_xent",
+           "nt_xent_grad", "soft_target_cross_entropy"]

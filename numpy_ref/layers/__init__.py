@@ -2,7 +2,7 @@
 
 ``conv`` (convolutions, padding), ``pool``, ``norm`` (BatchNorm, LayerNorm),
 ``activations`` (ReLU, GELU, softplus, softmax ...), ``attention``, ``upfirdn``
-(FIR resampling). A method file imports from here and holds only its own method.
+(FIR resampling), ``spectral_norm``. A method file imports from here and holds only its own method.
 """
 
 from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus

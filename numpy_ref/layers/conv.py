@@ -104,8 +104,9 @@ def depthwise_conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray,
     return dxp[:, :, ph:ph + h, pw:pw + w], dw, g.sum(axis=(0, 2, 3))
 
 
-def conv_transpose2d(x: np.ndarray, weight: np.ndarray, stride: int = 1) -> np.ndarray:
-    """Transposed 2-D convolution without padding (PyTorch ``conv_transpose2d(x, w, stride=s)``), NCHW.
+def conv_transpose2d(x: np.ndarray, weight: np.ndarray, stride: int = 1, padding: int | tuple[int, int] = 0,
+                     bias: np.ndarray | None = None) -> np.ndarray:
+    """Transposed 2-D convolution (PyTorch ``conv_transpose2d(x, w, bias, stride=s, padding=p)``), NCHW.
 
     Every input sample scatters ``x[n, i, a, b] * weight[i, o]`` onto the output
     window starting at ``(s a, s b)``; one matrix product per kernel offset.
@@ -114,9 +115,13 @@ def conv_transpose2d(x: np.ndarray, weight: np.ndarray, stride: int = 1) -> np.n
         x: ``(N, C_in, H, W)``.
         weight: ``(C_in, C_out, kh, kw)`` (PyTorch's transposed-conv layout).
         stride: Same stride in both directions.
+        padding: ``p`` or ``(ph, pw)`` cropped from each side of the full output
+            (PyTorch's ``padding`` of a transposed conv; output padding 0).
+        bias: ``(C_out,)`` or None.
 
     Returns:
-        ``(N, C_out, s (H - 1) + kh, s (W - 1) + kw)``.
+        ``(N, C_out, s (H - 1) + kh - 2 ph, s (W - 1) + kw - 2 pw)``: the input
+        gradient of :func:`conv2d` with this weight, stride and padding.
     """
     n, c_in, h, w = x.shape
     cw, c_out, kh, kw = weight.shape
@@ -127,7 +132,60 @@ def conv_transpose2d(x: np.ndarray, weight: np.ndarray, stride: int = 1) -> np.n
         for j in range(kw):
             y = np.tensordot(weight[:, :, i, j], x, axes=([0], [1]))  # (C_out, N, H, W)
             out[:, :, i:i + stride * (h - 1) + 1:stride, j:j + stride * (w - 1) + 1:stride] += y.transpose(1, 0, 2, 3)
-    return out
+    ph, pw = _pair(padding)
+    out = out[:, :, ph:out.shape[2] - ph, pw:out.shape[3] - pw]
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
-__all__ = ["PAD_MODES", "conv2d", "conv_transpose2d", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
+def conv2d_input_vjp(g: np.ndarray, weight: np.ndarray, input_hw: tuple[int, int], stride: int = 1,
+                     padding: int | tuple[int, int] = 0) -> np.ndarray:
+    """``dL/dx`` of :func:`conv2d` (groups 1) for the output cotangent ``g`` (N, C_out, Ho, Wo).
+
+    A scatter of ``g`` times each kernel tap into a zero-padded buffer, then the
+    padding is cropped; ``input_hw`` is the ``(H, W)`` of ``x``.
+    """
+    ph, pw = _pair(padding)
+    n, _, ho, wo = g.shape
+    _, c_in, kh, kw = weight.shape
+    h, w = input_hw
+    dxp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw), dtype=np.result_type(g, weight))
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride] += np.einsum(
+                "bohw,oc->bchw", g, weight[:, :, i, j])  # (N, C_in, Ho, Wo)
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+
+
+def conv2d_weight_vjp(x: np.ndarray, g: np.ndarray, weight_shape: tuple[int, ...], stride: int = 1,
+                      padding: int | tuple[int, int] = 0) -> np.ndarray:
+    """``dL/dweight`` of :func:`conv2d` (groups 1).
+
+    ``dw[o, c, i, j] = sum over b, h, w of x_pad[b, c, i + s h, j + s w] * g[b, o, h, w]``.
+    """
+    ph, pw = _pair(padding)
+    _, _, ho, wo = g.shape
+    _, _, kh, kw = weight_shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dw = np.zeros(weight_shape, dtype=np.result_type(x, g))
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]  # (N, C, Ho, Wo)
+            dw[:, :, i, j] = np.einsum("bchw,bohw->oc", patch, g)
+    return dw
+
+
+def conv2d_vjp(x: np.ndarray, weight: np.ndarray, g: np.ndarray, stride: int = 1,
+               padding: int | tuple[int, int] = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``(dx, dweight, dbias)`` of :func:`conv2d` (groups 1) for the output cotangent ``g``."""
+    return (conv2d_input_vjp(g, weight, x.shape[2:], stride, padding),
+            conv2d_weight_vjp(x, g, weight.shape, stride, padding), g.sum(axis=(0, 2, 3)))
+
+
+def conv_transpose2d_weight_vjp(x: np.ndarray, g: np.ndarray, weight_shape: tuple[int, ...], stride: int = 1,
+                                padding: int | tuple[int, int] = 0) -> np.ndarray:
+    """``dL/dweight`` of :func:`conv_transpose2d` (the conv weight gradient with input and output swapped)."""
+    return conv2d_weight_vjp(g, x, weight_shape, stride, padding)
+
+
+__all__ = ["PAD_MODES", "conv2d", "conv2d_input_vjp", "conv2d_vjp", "conv2d_weight_vjp", "conv_transpose2d",
+           "conv_transpose2d_weight_vjp", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
