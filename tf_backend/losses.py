@@ -1,4 +1,4 @@
-"""Losses shared by several methods, for TensorFlow (soft-target cross-entropy, NT-Xent; JSD and GAN losses join here).
+"""Losses shared by several methods, for TensorFlow (soft-target cross-entropy, NT-Xent, JSD, GAN losses).
 
 Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tenfold.spec.crgan.losses import check_logits, check_loss
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
 from tenfold.spec.simclr import loss as ntx
 
@@ -116,4 +117,28 @@ def nt_xent(z1: tf.Tensor, z2: tf.Tensor, temperature: float | None = None, redu
     return factor * tf.reduce_mean(per_anchor)
 
 
-__all__ = ["jsd_consistency", "nt_xent", "soft_target_cross_entropy"]
+def _gan_logits(where: str, logits: tf.Tensor) -> tf.Tensor:
+    z = as_tensor(where, logits)
+    check_logits(where, tuple(z.shape))
+    return tf.reshape(z, [-1])
+
+
+def gan_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor, kind: str = "ns") -> tf.Tensor:
+    """The discriminator's GAN loss (:mod:`tenfold.spec.crgan.losses`): ``"ns"`` or ``"hinge"``, a 0-d tensor."""
+    where = "gan_discriminator_loss"
+    check_loss(where, kind)
+    r, f = _gan_logits(where, real_logits), _gan_logits(where, fake_logits)
+    if kind == "ns":
+        return tf.reduce_mean(tf.nn.softplus(-r)) + tf.reduce_mean(tf.nn.softplus(f))
+    return tf.reduce_mean(tf.nn.relu(1.0 - r)) + tf.reduce_mean(tf.nn.relu(1.0 + f))
+
+
+def gan_generator_loss(fake_logits: tf.Tensor, kind: str = "ns") -> tf.Tensor:
+    """The generator's GAN loss: ``mean softplus(-f)`` (``"ns"``) or ``-mean f`` (``"hinge"``)."""
+    where = "gan_generator_loss"
+    check_loss(where, kind)
+    f = _gan_logits(where, fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-f)) if kind == "ns" else -tf.reduce_mean(f)
+
+
+__all__ = ["gan_discriminator_loss", "gan_generator_loss", "jsd_consistency", "nt_xent", "soft_target_cross_entropy"]

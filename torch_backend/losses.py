@@ -1,4 +1,4 @@
-"""Losses shared by several methods, for PyTorch (soft-target cross-entropy, NT-Xent; JSD and GAN losses join here).
+"""Losses shared by several methods, for PyTorch (soft-target cross-entropy, NT-Xent, JSD, GAN losses).
 
 Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 """
@@ -6,7 +6,9 @@ Each loss matches :mod:`tenfold.numpy_ref.losses` through conformance.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
+from tenfold.spec.crgan.losses import check_logits, check_loss
 from tenfold.spec.errors import ShapeError, TenfoldError, expected
 from tenfold.spec.simclr import loss as ntx
 
@@ -200,4 +202,33 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float | None = None
     return per_anchor.sum() * ntx.reduction_factor(cfg.reduction, 2 * n)
 
 
-__all__ = ["JSDLoss", "jsd_consistency", "nt_xent", "soft_target_cross_entropy"]
+def _gan_logits(where: str, logits: torch.Tensor) -> torch.Tensor:
+    z = as_tensor(where, logits)
+    check_logits(where, tuple(z.shape))
+    return z.reshape(-1)
+
+
+def gan_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "ns") -> torch.Tensor:
+    """The discriminator's GAN loss (:mod:`tenfold.spec.crgan.losses`): ``"ns"`` or ``"hinge"``, a 0-d tensor.
+
+    ``"ns"`` is ``F.softplus`` (threshold 20: linear above, equal to the exact
+    softplus to float64 precision there) on ``-r`` and ``f``.
+    """
+    where = "gan_discriminator_loss"
+    check_loss(where, kind)
+    r, f = _gan_logits(where, real_logits), _gan_logits(where, fake_logits)
+    if kind == "ns":
+        return F.softplus(-r).mean() + F.softplus(f).mean()
+    return F.relu(1.0 - r).mean() + F.relu(1.0 + f).mean()
+
+
+def gan_generator_loss(fake_logits: torch.Tensor, kind: str = "ns") -> torch.Tensor:
+    """The generator's GAN loss: ``mean softplus(-f)`` (``"ns"``) or ``-mean f`` (``"hinge"``)."""
+    where = "gan_generator_loss"
+    check_loss(where, kind)
+    f = _gan_logits(where, fake_logits)
+    return F.softplus(-f).mean() if kind == "ns" else -f.mean()
+
+
+__all__ = ["JSDLoss", "gan_discriminator_loss", "gan_generator_loss", "jsd_consistency", "nt_xent",
+           "soft_target_cross_entropy"]

@@ -11,19 +11,9 @@ import numpy as np
 
 from tenfold.spec.crgan import transform as spec
 from tenfold.spec.dtypes import check_float_dtype
-from tenfold.spec.errors import ShapeError, TenfoldError, expected
+from tenfold.spec.errors import TenfoldError, expected
 
 from .._arrays import as_array, dtype_name
-
-
-def check_batch(where: str, shape: tuple[int, ...], plan: spec.TransformPlan, layout: str = "NCHW") -> None:
-    """A 4-D batch whose B, H, W are the plan's (shared by every layer)."""
-    if len(shape) != 4:
-        raise ShapeError(expected(where, f"a 4-D image batch ({layout})", f"shape {tuple(shape)}"))
-    b, h, w = (shape[0], shape[2], shape[3]) if layout == "NCHW" else (shape[0], shape[1], shape[2])
-    if (b, h, w) != (plan.batch_size, plan.height, plan.width):
-        raise ShapeError(expected(where, f"images with B={plan.batch_size}, H={plan.height}, W={plan.width} as in "
-                                  "the plan", f"B={b}, H={h}, W={w}"))
 
 
 def apply(plan: spec.TransformPlan, x: object) -> np.ndarray:
@@ -41,7 +31,7 @@ def apply(plan: spec.TransformPlan, x: object) -> np.ndarray:
         raise TenfoldError(expected(where, "a TransformPlan", type(plan).__name__))
     x = as_array(where, x)
     check_float_dtype(where, dtype_name(x.dtype))
-    check_batch(where, x.shape, plan)
+    spec.check_batch(where, x.shape, plan)
     h, w = plan.height, plan.width
     out = np.zeros_like(x)
     for i in range(plan.batch_size):
@@ -54,4 +44,4 @@ def apply(plan: spec.TransformPlan, x: object) -> np.ndarray:
     return out
 
 
-__all__ = ["apply", "check_batch"]
+__all__ = ["apply"]

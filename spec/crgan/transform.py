@@ -191,6 +191,16 @@ def sample(rng: np.random.Generator, batch_size: int, height: int, width: int,
     return TransformPlan(h, w, tuple(bool(f) for f in flip), shift, config.pad_mode)
 
 
+def check_batch(where: str, shape: tuple[int, ...], plan: TransformPlan, layout: str = "NCHW") -> None:
+    """A 4-D batch whose B, H, W are the plan's (shared by every layer)."""
+    if len(shape) != 4:
+        raise ShapeError(expected(where, f"a 4-D image batch ({layout})", f"shape {tuple(shape)}"))
+    b, h, w = (shape[0], shape[2], shape[3]) if layout == "NCHW" else (shape[0], shape[1], shape[2])
+    if (b, h, w) != (plan.batch_size, plan.height, plan.width):
+        raise ShapeError(expected(where, f"images with B={plan.batch_size}, H={plan.height}, W={plan.width} as in "
+                                  "the plan", f"B={b}, H={h}, W={w}"))
+
+
 def source_index(k: np.ndarray, n: int, pad_mode: str) -> tuple[np.ndarray, np.ndarray]:
     """Where output index ``k`` (already shifted) reads from: ``(index, valid)`` (``valid`` False: a zero pad)."""
     k = np.asarray(k, dtype=np.int64)
@@ -201,4 +211,4 @@ def source_index(k: np.ndarray, n: int, pad_mode: str) -> tuple[np.ndarray, np.n
     return np.clip(k, 0, n - 1), valid
 
 
-__all__ = ["PAD_MODES", "TransformConfig", "TransformPlan", "sample", "source_index"]
+__all__ = ["PAD_MODES", "TransformConfig", "TransformPlan", "check_batch", "sample", "source_index"]
