@@ -64,6 +64,44 @@ class Conv(keras.layers.Layer):
         return out
 
 
+@keras.saving.register_keras_serializable(package="tenfold")
+class ConvTranspose(keras.layers.Layer):
+    """A 2-D transposed convolution (PyTorch's ``ConvTranspose2d``, output padding 0), NHWC.
+
+    ``tf.nn.conv2d_transpose`` with "VALID" padding gives the full
+    ``(H - 1) s + k`` output; the symmetric ``padding`` is then cropped from each
+    side, which is what PyTorch's ``padding`` means for a transposed conv.
+    Kernel layout ``(kh, kw, out, in)`` (tag ``"deconv"``; canonical ``(in, out, kh, kw)``).
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0, bias: bool = True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, kernel, stride, padding
+        self.kernel = self.add_weight(shape=(kernel, kernel, c_out, c_in),
+                                      initializer=keras.initializers.RandomNormal(0.0, 0.02), name="kernel")
+        self.bias = self.add_weight(shape=(c_out,), initializer="zeros", name="bias") if bias else None
+        self.built = True
+
+    def build(self, input_shape=None) -> None:
+        self.built = True
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        s, k, p = self.stride, self.k, self.pad
+        shape = tf.shape(x)
+        full = tf.stack([shape[0], (shape[1] - 1) * s + k, (shape[2] - 1) * s + k, self.c_out])
+        y = tf.nn.conv2d_transpose(x, tf.cast(self.kernel, x.dtype), full, [1, s, s, 1], "VALID")
+        if p:
+            y = y[:, p:-p, p:-p, :]  # (N, (H - 1) s + k - 2p, ..., C_out)
+        return y if self.bias is None else y + tf.cast(self.bias, x.dtype)
+
+    def canonical(self) -> dict[str, tuple[keras.Variable, str]]:
+        out = {"weight": (self.kernel, "deconv")}
+        if self.bias is not None:
+            out["bias"] = (self.bias, "vec")
+        return out
+
+
 def to_tf_layout(value: np.ndarray, tag: str) -> np.ndarray:
     """Canonical (PyTorch) layout -> TensorFlow layout."""
     if tag == "conv":
@@ -72,6 +110,8 @@ def to_tf_layout(value: np.ndarray, tag: str) -> np.ndarray:
         return np.transpose(value, (2, 3, 0, 1))  # (C, 1, kh, kw) -> (kh, kw, C, 1)
     if tag == "dense":
         return np.transpose(value)  # (out, in) -> (in, out)
+    if tag == "deconv":
+        return np.transpose(value, (2, 3, 1, 0))  # ConvTranspose (I, O, kh, kw) -> (kh, kw, O, I)
     return value
 
 
@@ -83,7 +123,9 @@ def to_canonical(value: np.ndarray, tag: str) -> np.ndarray:
         return np.transpose(value, (2, 3, 0, 1))
     if tag == "dense":
         return np.transpose(value)
+    if tag == "deconv":
+        return np.transpose(value, (3, 2, 0, 1))
     return value
 
 
-__all__ = ["Conv", "to_canonical", "to_tf_layout"]
+__all__ = ["Conv", "ConvTranspose", "to_canonical", "to_tf_layout"]
