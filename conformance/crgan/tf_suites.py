@@ -131,22 +131,25 @@ def tf_sn(case: Case, dtype: str) -> list[Comparison]:
 
 def tf_trace(case: Case, dtype: str, graph: bool = False) -> Trace:
     """``ROUNDS`` rounds of (D step, G step) in TensorFlow, plan-injected, eagerly or in ``tf.function``."""
-    import tensorflow as tf
-
     from tenfold.tf_backend import crgan as tb
 
     config, _ = STEP_CASES[case.name]
     g, d = tb.build(config.nets, (params(case, "g/", dtype), params(case, "d/", dtype)), dtype=storage_dtype(dtype))
     x = _t(nhwc(rounded(case, "x", dtype)), dtype)
     trace = Trace()
+    if graph:
+        d_call, g_call = _graph_steps(d, g, config)
+    else:
+        def d_call(xx, draws):
+            return tb.d_step(d, g, xx, draws, config)
+
+        def g_call(draws):
+            return tb.g_step(g, d, draws, config)
     for dp, gp in step_plans(case, dtype):
-        d_draws = tb.step.d_draws_from_plan(dp, x.dtype)
-        g_draws = tb.step.g_draws_from_plan(gp, x.dtype)
-        d_fn, g_fn = _step_fns(d, g, d_draws, g_draws, config)
-        losses, grads = (tf.function(d_fn) if graph else d_fn)(x)
+        losses, grads = d_call(x, tb.step.d_draws_from_plan(dp, x.dtype))
         trace.losses.append({k: float(v) for k, v in losses.items()})
         trace.grads.append(tb.canonical_grads(d, grads))
-        losses, grads = (tf.function(g_fn) if graph else g_fn)()
+        losses, grads = g_call(tb.step.g_draws_from_plan(gp, x.dtype))
         trace.losses.append({k: float(v) for k, v in losses.items()})
         trace.grads.append(tb.canonical_grads(g, grads))
     trace.g_state = {k: v.astype(np.float64) for k, v in tb.get_params(g).items() if "running" in k}
@@ -154,17 +157,39 @@ def tf_trace(case: Case, dtype: str, graph: bool = False) -> Trace:
     return trace
 
 
-def _step_fns(d, g, d_draws, g_draws, config):
-    """The two steps as closures over their draws (``tf.function`` traces only the image argument)."""
+def _graph_steps(d, g, config):
+    """One ``tf.function`` per step whose arguments are all tensors (traced once per case and dtype).
+
+    The transforms pad by the config's largest shift, so every round has the same static sizes.
+    """
+    import tensorflow as tf
+
     from tenfold.tf_backend import crgan as tb
 
-    def d_fn(x):
-        return tb.d_step(d, g, x, d_draws, config)
+    s = config.nets.image_size
+    m, mode = config.transform.max_shifts(s, s), config.transform.pad_mode
 
-    def g_fn():
-        return tb.g_step(g, d, g_draws, config)
+    @tf.function
+    def d_fn(x, z, z_eps, rflip, rshift, fflip, fshift):
+        draws = tb.DDraws(z, z_eps if config.cr.lambda_dis > 0 else None,
+                          tb.transform.Draw(rflip, rshift, m, mode) if config.cr.uses_real else None,
+                          tb.transform.Draw(fflip, fshift, m, mode) if config.cr.uses_fake else None)
+        return tb.d_step(d, g, x, draws, config)
 
-    return d_fn, g_fn
+    @tf.function
+    def g_fn(z, z_eps):
+        return tb.g_step(g, d, tb.GDraws(z, z_eps if config.cr.lambda_gen > 0 else None), config)
+
+    def d_call(x, draws):
+        none = tf.zeros((x.shape[0],), tf.bool), tf.zeros((x.shape[0], 2), tf.int32)
+        real, fake = draws.real or none, draws.fake or none
+        z_eps = draws.z if draws.z_eps is None else draws.z_eps
+        return d_fn(x, draws.z, z_eps, real[0], real[1], fake[0], fake[1])
+
+    def g_call(draws):
+        return g_fn(draws.z, draws.z if draws.z_eps is None else draws.z_eps)
+
+    return d_call, g_call
 
 
 def tf_step(graph: bool):
