@@ -168,8 +168,7 @@ def sample(rng: np.random.Generator, batch_size: int, height: int, width: int,
         config: A :class:`TransformConfig` (StudioGAN's when None).
 
     Raises:
-        TenfoldError: A bad generator, size or config; ``ShapeError`` when
-            reflection padding would need a shift as large as the image.
+        TenfoldError: A bad generator, size or config.
     """
     config = TransformConfig() if config is None else config
     where = "crgan.transform.sample"
@@ -181,9 +180,7 @@ def sample(rng: np.random.Generator, batch_size: int, height: int, width: int,
         if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1):
             raise ShapeError(expected(f"{where}: {name}", "an int >= 1", repr(v)))
     b, h, w = int(batch_size), int(height), int(width)
-    my, mx = config.max_shifts(h, w)
-    if my > h - 1 or mx > w - 1:
-        raise ShapeError(expected(where, f"shifts smaller than the image (max {my}, {mx})", f"H x W = {h} x {w}"))
+    my, mx = config.max_shifts(h, w)  # < H and < W since the fraction is < 1: reflection always fits
     flip = rng.random(b) < config.flip_prob
     dy = rng.integers(-my, my + 1, size=b)
     dx = rng.integers(-mx, mx + 1, size=b)
