@@ -227,6 +227,64 @@ def _other(values: tuple, v):
     return values[1] if v == values[0] else values[0]
 
 
+def _crgan_penalty(change: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    def flip() -> contextlib.AbstractContextManager:
+        return _wrapped("tenfold.numpy_ref.crgan.step", "penalty_var", change)
+    return flip
+
+
+def _crgan_negate_image_penalty(f: Callable) -> Callable:
+    def penalty_var(a, b, reduction):  # the G term (images) with the opposite sign; D terms (logits) unchanged
+        from tenfold.numpy_ref import autodiff as ad
+
+        out = f(a, b, reduction)
+        return ad.scale(out, -1.0) if len(a.shape) == 4 else out
+    return penalty_var
+
+
+def _crgan_sn_order() -> contextlib.AbstractContextManager:
+    return _wrapped("tenfold.numpy_ref.crgan.nets", "power_iteration", lambda f: lambda w, u, v, config=None: f(
+        w, u, v, config.replace(order="uv" if config.order == "vu" else "vu")))
+
+
+def _crgan_sigma_detached() -> contextlib.AbstractContextManager:
+    def make(f):
+        def spectral_normalize(weight, u, v):  # Keras' SpectralNormalization: no gradient through sigma
+            from tenfold.numpy_ref import autodiff as ad
+
+            out, sigma = f(weight, u, v)
+            return ad.Var(out.value, ((weight, lambda g: g / sigma),)), sigma
+        return spectral_normalize
+    return _wrapped("tenfold.numpy_ref.autodiff", "spectral_normalize", make)
+
+
+def _crgan_transform(wrong: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    def flip() -> contextlib.AbstractContextManager:
+        return _wrapped("tenfold.numpy_ref.crgan", "apply", lambda f: lambda plan, x: wrong(f, plan, np.asarray(x)))
+    return flip
+
+
+def _crgan_symmetric(f, plan, x):
+    """Reflection that repeats the edge (NumPy's "symmetric"), the plausible wrong reading of "reflect"."""
+    py, px = plan.max_abs_shift()
+    out = np.empty_like(x)
+    for i in range(plan.batch_size):
+        img = x[i, :, :, ::-1] if plan.flip[i] else x[i]
+        p = np.pad(img, ((0, 0), (py, py), (px, px)), mode="symmetric")
+        dy, dx = plan.shift[i]
+        out[i] = p[:, py + dy:py + dy + plan.height, px + dx:px + dx + plan.width]
+    return out
+
+
+def _crgan_shift_sign(f, plan, x):
+    return f(dataclasses.replace(plan, shift=tuple((-dy, -dx) for dy, dx in plan.shift)), x)
+
+
+def _crgan_shift_then_flip(f, plan, x):
+    y = f(dataclasses.replace(plan, flip=(False,) * plan.batch_size), x)
+    return np.where(np.asarray(plan.flip)[:, None, None, None], y[..., ::-1], y)
+
+
 #: SimCLR's conventions (spec.simclr): loss, head BatchNorm, LARS exclusions, augmentation arithmetic.
 _SIMCLR_CONVENTIONS: tuple[Convention, ...] = (
     Convention("simclr", "reduction", "official: loss_a + loss_b, twice Eq. (1)", "the paper's mean (lightly)",
@@ -306,6 +364,25 @@ CONVENTIONS: tuple[Convention, ...] = (
                    threshold=0.0 if c.threshold != 0.0 else 1.0)), modes=("blend",)),
     Convention("toonify", "logistic_centre", "the official logistic is centred at x = 0", "centred at 1.5",
                _toonify_blend(lambda c: c.replace(centre=1.5 if c.centre != 1.5 else 0.0)), modes=("blend",)),
+    Convention("crgan", "penalty_reduction", "pen = squared L2 per sample, batch mean (the papers)",
+               "mean over every element (StudioGAN's MSELoss)",
+               _crgan_penalty(lambda f: lambda a, b, r: f(a, b, "mean" if r == "sum" else "sum")), modes=("step",),
+               dtypes=("float64",), cases=("step-icr",)),
+    Convention("crgan", "zcr_gen_sign", "L_G -= lambda_gen pen(G(z), G(z + dz)) (G rewarded for diversity)",
+               "+ lambda_gen pen (a consistency penalty on G)",
+               _crgan_penalty(_crgan_negate_image_penalty), modes=("step",), dtypes=("float64",),
+               cases=("step-icr",)),
+    Convention("crgan", "sn_order", "power iteration v then u (Miyato, torch.nn.utils.spectral_norm)",
+               "u then v (torch.nn.utils.parametrizations)", _crgan_sn_order, modes=("step",),
+               dtypes=("float64",), cases=("step-icr", "step-options")),
+    Convention("crgan", "sn_sigma_gradient", "sigma = u.Wv differentiated through W", "no gradient through sigma "
+               "(Keras SpectralNormalization)", _crgan_sigma_detached, modes=("sn",)),
+    Convention("crgan", "reflect_padding", "reflect without repeating the edge (ReflectionPad2d)",
+               "edge repeated (NumPy 'symmetric')", _crgan_transform(_crgan_symmetric), modes=("transform",)),
+    Convention("crgan", "shift_direction", "output (i, j) reads (i + dy, j + dx) (StudioGAN's gather)",
+               "the opposite sign", _crgan_transform(_crgan_shift_sign), modes=("transform",)),
+    Convention("crgan", "flip_then_shift", "flip first, then shift (StudioGAN's apply_diffaug4cr)",
+               "shift first, then flip", _crgan_transform(_crgan_shift_then_flip), modes=("transform",)),
 )
 
 

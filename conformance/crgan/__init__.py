@@ -10,9 +10,6 @@ of (D step, G step) with the state carried over.
 
 Suites:
 
-* numpy ``grad-fd``: the reference's own gradients (autodiff) against central
-  differences of its plain losses, for the functions, spectral norm and every
-  step of the step cases;
 * torch/tf ``transform`` (TF also in ``tf.function``): exact against the reference;
 * torch/tf ``fn``: penalty and loss values and gradients against the reference;
   tf ``fn-vs-torch``;
@@ -22,6 +19,10 @@ Suites:
   term and gradient of every step and the final BatchNorm and SN state;
   ``step-fd`` (float64): each step's gradient against central differences of
   the float64 reference; tf ``step-vs-torch``.
+
+Reference self-check (``REFERENCE_SELF_CHECKS``, not a conformance row): the
+reference's own autodiff gradients against central differences of its plain
+losses, for the functions, spectral norm and every step of the step cases.
 """
 
 from __future__ import annotations
@@ -99,7 +100,6 @@ STEPS = tuple(STEP_CASES)
 STEPS_FEW = ("step-options",)
 
 SUITES: tuple[Suite, ...] = (
-    Suite("numpy", "grad-fd", ("float64",), (*FNS, *SNS, *STEPS), _numpy_fd),
     Suite("torch", "transform", FULL, TRANSFORMS, torch_transform),
     Suite("torch", "fn", FULL, FNS, torch_fn),
     Suite("torch", "sn", FULL, SNS, torch_sn),
@@ -116,4 +116,10 @@ SUITES: tuple[Suite, ...] = (
     Suite("tf", "step-vs-torch", ("float32",), STEPS_FEW, tf_step_vs_torch, requires=("torch",)),
 )
 
-__all__ = ["CASES", "METHOD", "SUITES", "make_case"]
+#: numpy_ref against itself: its autodiff gradients against central differences of its own plain losses
+#: (run by tests/test_reference_properties.py, never a conformance row).
+REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
+    Suite("numpy", "grad-fd", ("float64",), (*FNS, *SNS, *STEPS), _numpy_fd),
+)
+
+__all__ = ["CASES", "METHOD", "REFERENCE_SELF_CHECKS", "SUITES", "make_case"]

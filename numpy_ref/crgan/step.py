@@ -147,30 +147,32 @@ def _check_d(where: str, d_params, g_params, x_real, plan, config) -> np.ndarray
     return x
 
 
-def d_step(d_params: Mapping[str, np.ndarray], g_params: Mapping[str, np.ndarray], x_real: object,
+def d_step(d: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray], x_real: object,
            plan: spec.DStepPlan, config: spec.TrainConfig) -> StepResult:
     """One discriminator step: losses, gradients of ``L_D`` w.r.t. D's weights and biases, new state.
 
     Args:
-        d_params, g_params: Canonical parameters of both networks.
+        d, g: Canonical parameters of the discriminator and the generator (the
+            backends take the models themselves under the same names).
         x_real: (B, C, S, S) real images (NCHW).
         plan: The step's draws (:func:`tenfold.spec.crgan.sample_d_step`).
         config: A :class:`~tenfold.spec.crgan.TrainConfig`.
     """
-    x = _check_d("crgan.d_step", d_params, g_params, x_real, plan, config)
+    x = _check_d("crgan.d_step", d, g, x_real, plan, config)
     trainable = nets_spec.trainable_names(nets_spec.discriminator_param_shapes(config.nets))
-    dv = _vars(d_params, trainable)
-    terms, d, g = _d_graph(dv, g_params, x, plan, config, None)
+    dv = _vars(d, trainable)
+    terms, dnet, gnet = _d_graph(dv, g, x, plan, config, None)
     ad.backward(terms["total"])
     grads = {k: dv[k].grad if dv[k].grad is not None else np.zeros_like(dv[k].value) for k in trainable}
-    return StepResult({k: float(v.value) for k, v in terms.items()}, grads, d.state_dict(), g.state(), d.calls)
+    return StepResult({k: float(v.value) for k, v in terms.items()}, grads, dnet.state_dict(), gnet.state(),
+                      dnet.calls)
 
 
-def d_step_loss(d_params: Mapping[str, np.ndarray], g_params: Mapping[str, np.ndarray], x_real: object,
+def d_step_loss(d: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray], x_real: object,
                 plan: spec.DStepPlan, config: spec.TrainConfig, sn_calls: list[SNState]) -> float:
     """``L_D`` with every D call's SN vectors fixed to ``sn_calls`` (from :func:`d_step`): no gradient machinery."""
-    x = _check_d("crgan.d_step_loss", d_params, g_params, x_real, plan, config)
-    terms, _, _ = _d_graph(_vars(d_params, None), g_params, x, plan, config, sn_calls)
+    x = _check_d("crgan.d_step_loss", d, g, x_real, plan, config)
+    terms, _, _ = _d_graph(_vars(d, None), g, x, plan, config, sn_calls)
     return float(terms["total"].value)
 
 
@@ -199,23 +201,27 @@ def _check_g(where: str, g_params, d_params, plan, config) -> None:
     spec.check_g_plan(where, plan, config)
 
 
-def g_step(g_params: Mapping[str, np.ndarray], d_params: Mapping[str, np.ndarray], plan: spec.GStepPlan,
+def g_step(g: Mapping[str, np.ndarray], d: Mapping[str, np.ndarray], plan: spec.GStepPlan,
            config: spec.TrainConfig) -> StepResult:
-    """One generator step: losses, gradients of ``L_G`` w.r.t. G's trainable entries, new state of both nets."""
-    _check_g("crgan.g_step", g_params, d_params, plan, config)
+    """One generator step: losses, gradients of ``L_G`` w.r.t. G's trainable entries, new state of both nets.
+
+    ``g``, ``d``: canonical parameters of the two networks.
+    """
+    _check_g("crgan.g_step", g, d, plan, config)
     trainable = nets_spec.trainable_names(nets_spec.generator_param_shapes(config.nets))
-    gv = _vars(g_params, trainable)
-    terms, d, g = _g_graph(gv, d_params, plan, config)
+    gv = _vars(g, trainable)
+    terms, dnet, gnet = _g_graph(gv, d, plan, config)
     ad.backward(terms["total"])
     grads = {k: gv[k].grad if gv[k].grad is not None else np.zeros_like(gv[k].value) for k in trainable}
-    return StepResult({k: float(v.value) for k, v in terms.items()}, grads, d.state_dict(), g.state(), d.calls)
+    return StepResult({k: float(v.value) for k, v in terms.items()}, grads, dnet.state_dict(), gnet.state(),
+                      dnet.calls)
 
 
-def g_step_loss(g_params: Mapping[str, np.ndarray], d_params: Mapping[str, np.ndarray], plan: spec.GStepPlan,
+def g_step_loss(g: Mapping[str, np.ndarray], d: Mapping[str, np.ndarray], plan: spec.GStepPlan,
                 config: spec.TrainConfig) -> float:
     """``L_G`` of one generator step (no gradient machinery)."""
-    _check_g("crgan.g_step_loss", g_params, d_params, plan, config)
-    terms, _, _ = _g_graph(_vars(g_params, None), d_params, plan, config)
+    _check_g("crgan.g_step_loss", g, d, plan, config)
+    terms, _, _ = _g_graph(_vars(g, None), d, plan, config)
     return float(terms["total"].value)
 
 

@@ -74,8 +74,16 @@ EXPORTS: dict[str, tuple[str, ...]] = {
                    "SpectralNorm", "Generator", "Discriminator", "load_params", "get_params", "d_step", "g_step"),
 }
 
-__all__ = ["D_TERMS", "EXACT", "EXPORTS", "G_TERMS", "LOSSES", "OFFICIAL_CODE", "PAD_MODES", "PAPER", "REDUCTIONS",
-           "TOLERANCES", "CRConfig", "DStepPlan", "GANConfig", "GStepPlan", "TrainConfig", "TransformConfig",
-           "TransformPlan", "check_logits", "check_loss", "check_pair", "discriminator_param_shapes",
-           "generator_param_shapes", "losses", "nets", "param_shapes", "penalty", "sample", "sample_d_step",
-           "sample_g_step", "step", "transform"]
+#: Exports whose signatures differ across layers on purpose (conformance compares all others).
+API_DIFFERENCES: dict[str, str] = {
+    "CRTransform": "each samples with its framework's RNG: a torch.Generator (PyTorch) or a seed for a "
+                   "tf.random.Generator (Keras layer config must be serialisable)",
+    "SpectralNorm": "the raw weight's shape in the framework's own layout: PyTorch (out, in, kh, kw) as "
+                    "weight_shape, TensorFlow (kh, kw, in, out) as kernel_shape",
+}
+
+__all__ = ["API_DIFFERENCES", "D_TERMS", "EXACT", "EXPORTS", "G_TERMS", "LOSSES", "OFFICIAL_CODE", "PAD_MODES",
+           "PAPER", "REDUCTIONS", "TOLERANCES", "CRConfig", "DStepPlan", "GANConfig", "GStepPlan", "TrainConfig",
+           "TransformConfig", "TransformPlan", "check_logits", "check_loss", "check_pair",
+           "discriminator_param_shapes", "generator_param_shapes", "losses", "nets", "param_shapes", "penalty",
+           "sample", "sample_d_step", "sample_g_step", "step", "transform"]
