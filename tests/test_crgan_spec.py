@@ -21,7 +21,7 @@ def test_presets_and_provenance():
         for name in cls.PRESETS:
             cls.preset(name)
     assert SpectralNormConfig.torch_parametrizations().order == "uv"
-    assert spec.GANConfig().image_size == 32 and spec.GANConfig.digits().image_size == 16
+    assert spec.GANConfig().image_size == 32 and spec.GANConfig.digits().image_size == 8
 
 
 def test_config_validation():

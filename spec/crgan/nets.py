@@ -54,8 +54,8 @@ class GANConfig(Config):
     """Sizes and numeric conventions of the generator and the discriminator.
 
     Presets: :meth:`sndcgan` (Miyato's 32x32 standard CNN), :meth:`digits`
-    (16x16 grey images, the ``tenfold train crgan-digits`` networks), :meth:`tiny`
-    (8x8, for tests).
+    (8x8 grey images, the ``tenfold train crgan-digits`` networks), :meth:`tiny`
+    (8x8 with a handful of channels, for tests).
     """
 
     PRESETS = ("sndcgan", "digits", "tiny")
@@ -85,8 +85,8 @@ class GANConfig(Config):
 
     @classmethod
     def digits(cls) -> GANConfig:
-        """16x16 grey digits: z 32, G widths (64, 32, 16), D widths (16, 32, 64)."""
-        return cls(z_dim=32, image_channels=1, bottom=4, g_channels=(64, 32, 16), d_channels=(16, 32, 64))
+        """scikit-learn's 8x8 grey digits at their own size: z 32, G widths (64, 32), D widths (32, 64)."""
+        return cls(z_dim=32, image_channels=1, bottom=4, g_channels=(64, 32), d_channels=(32, 64))
 
     @classmethod
     def tiny(cls) -> GANConfig:

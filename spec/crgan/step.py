@@ -102,7 +102,7 @@ class TrainConfig(Config):
 
     @classmethod
     def digits(cls) -> TrainConfig:
-        """16x16 digits networks, ICR, translation only (digits are not mirror-symmetric)."""
+        """8x8 digits networks, ICR, translation only (digits are not mirror-symmetric): shifts of up to 1 px."""
         return cls(transform=_transform.TransformConfig.translate_only(), nets=_nets.GANConfig.digits())
 
     def validate(self) -> None:

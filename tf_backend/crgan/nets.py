@@ -40,7 +40,7 @@ class Generator(keras.Model):
         self.fc = keras.layers.Dense(g[0] * b * b, dtype=p, name="fc")
         self.fc.build((None, config.z_dim))
         bn = config.batchnorm
-        self.bns = [BatchNorm(c, bn.eps, bn.momentum, dtype=p, name=f"bn{k}") for k, c in enumerate(g)]
+        self.bns = [BatchNorm(c, bn, dtype=p, name=f"bn{k}") for k, c in enumerate(g)]
         self.deconvs = [ConvTranspose(g[k - 1], g[k], 4, 2, 1, dtype=p, name=f"deconv{k}") for k in range(1, len(g))]
         self.conv_out = Conv(g[-1], config.image_channels, 3, 1, dtype=p, name="conv_out")
 
