@@ -73,7 +73,7 @@ from ..errors import ShapeError, expected
 
 REDUCTIONS: tuple[str, ...] = ("sum", "mean")
 
-_ICR = "Zhao et al. 2021 (ICR) Sec. 4 hyperparameters, per official_b.md §5 (paper sentence not read here)"
+_ICR = "Zhao et al. 2021 (ICR) value per the research notes official_b.md §5 (the paper sentence was not read here)"
 
 
 @dataclass(frozen=True)
