@@ -4,8 +4,7 @@ Every layer executes the same calls in the same order, so that the BatchNorm
 running statistics of G and the spectral-norm state of D after a step are
 defined (each training-mode call of D advances its power iteration once, each
 training-mode call of G updates its running statistics once). Both networks are
-in training mode throughout, as in StudioGAN's ``train_discriminator`` /
-``train_generator`` (``src/worker.py``) and in the usual PyTorch loop.
+in training mode throughout (the usual PyTorch loop, modules left in ``train()``).
 
 Discriminator step (gradients with respect to D's ``weight_orig`` and ``bias``
 only; everything G produces is a constant here)::
@@ -35,8 +34,9 @@ Differences from StudioGAN (``src/worker.py``, ``src/utils/sample.py``, read):
 the same call order, each D call separate (so with ``torch.nn.utils.spectral_norm``
 its SN state also advances once per call); StudioGAN draws ``zs_eps`` whenever
 zCR is on and generates ``G(zs_eps)`` in both steps, where this spec skips the
-G call of a step whose own zCR weight is 0; StudioGAN's G step also puts its
-BatchNorm into a "track statistics" mode and its D step freezes them
+G call of a step whose own zCR weight is 0; StudioGAN stops G's BatchNorm
+running statistics in the D step (``self.Gen.apply(misc.untrack_bn_statistics)``
+in ``train_discriminator``) and tracks them in the G step
 (``misc.track_bn_statistics``), where here every G call updates them.
 
 Randomness is split from the math: :func:`sample_d_step` / :func:`sample_g_step`
