@@ -71,7 +71,8 @@ def test_conv_transpose_against_torch():
     rng = np.random.default_rng(1)
     x, w, b = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(3, 2, 4, 4)), rng.normal(size=2)
     expected = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), 2, 1)
-    np.testing.assert_allclose(ref_conv.conv_transpose2d(x, w, b, 2, 1), expected.numpy(), rtol=0, atol=1e-13)
+    got = ref_conv.conv_transpose2d(x, w, stride=2, padding=1, bias=b)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("api", ["utils", "parametrizations"])
