@@ -7,6 +7,6 @@ imports neither PyTorch nor TensorFlow.
 
 from __future__ import annotations
 
-from . import augmix, crgan, cutmix, frelu, mish, radam, simclr, toonify, vit
+from . import augmix, crgan, cutmix, frelu, mish, radam, san, simclr, toonify, vit
 
-__all__ = ["augmix", "crgan", "cutmix", "frelu", "mish", "radam", "simclr", "toonify", "vit"]
+__all__ = ["augmix", "crgan", "cutmix", "frelu", "mish", "radam", "san", "simclr", "toonify", "vit"]

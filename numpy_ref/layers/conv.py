@@ -187,5 +187,28 @@ def conv_transpose2d_weight_vjp(x: np.ndarray, g: np.ndarray, weight_shape: tupl
     return conv2d_weight_vjp(g, x, weight_shape, stride, padding)
 
 
+def extract_patches(x: np.ndarray, kernel_size: int | tuple[int, int], mode: str = "zero",
+                    padding: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Every ``kh x kw`` neighbourhood of every pixel, stride 1 (an "unfold" that keeps the image axes).
+
+    Args:
+        x: ``(N, C, H, W)``.
+        kernel_size: ``k`` or ``(kh, kw)``.
+        mode: Padding mode of :func:`pad2d` (``"zero"``, ``"reflect"``, ``"edge"``).
+        padding: ``p`` or ``(ph, pw)`` on both sides; default ``(kh // 2, kw // 2)``
+            (the output keeps ``H x W`` for odd kernels).
+
+    Returns:
+        ``(N, C, kh * kw, H_out, W_out)`` with ``out[n, c, i * kw + j, h, w] = xp[n, c, h + i, w + j]``
+        (``xp`` padded): the tap order of ``torch.nn.functional.unfold``, whose channel
+        ``c * kh * kw + t`` is ``out[:, c, t]`` flattened over the image.
+    """
+    kh, kw = _pair(kernel_size)
+    ph, pw = (kh // 2, kw // 2) if padding is None else _pair(padding)
+    xp = pad2d(x, (ph, ph, pw, pw), mode)
+    ho, wo = xp.shape[-2] - kh + 1, xp.shape[-1] - kw + 1
+    return np.stack([xp[..., i:i + ho, j:j + wo] for i in range(kh) for j in range(kw)], axis=-3)
+
+
 __all__ = ["PAD_MODES", "conv2d", "conv2d_input_vjp", "conv2d_vjp", "conv2d_weight_vjp", "conv_transpose2d",
-           "conv_transpose2d_weight_vjp", "depthwise_conv2d", "depthwise_conv2d_vjp", "pad2d"]
+           "conv_transpose2d_weight_vjp", "depthwise_conv2d", "depthwise_conv2d_vjp", "extract_patches", "pad2d"]
