@@ -1,0 +1,315 @@
+"""The SAN self-attention operator (``SAM``) for PyTorch: any device, no custom kernels.
+
+Paper: Zhao, Jia, Koltun, CVPR 2020, Section 3. Official code: hszhao/SAN
+``model/san.py`` (``SAM``) and ``lib/sa`` (CUDA/CuPy kernels, which raise
+``NotImplementedError`` on CPU tensors). Math and names:
+:mod:`tenfold.spec.san.ops`; the module's attributes are the official ones
+(``conv1``, ``conv2``, ``conv3``, ``conv_w.{0,2,3,5}``, ``conv_p``), so its
+``state_dict`` keys are the canonical names.
+
+Three execution paths compute the same function:
+
+* **full** (train mode, or whenever autograd records): the official
+  formulation on ``(N, C, k^2, H*W)`` tensors built with ``F.unfold`` of the
+  padded maps; gamma's BatchNorms see every footprint value (train-mode
+  statistics as the official code). Aggregation shifts and accumulates
+  (``addcmul_`` over the ``k^2`` taps on views of the padded ``x3``), never
+  materialising the ``k^2`` footprints of ``x3``.
+* **lean** (eval mode without autograd, e.g. under ``torch.inference_mode``):
+  BatchNorms act as per-channel affine maps, so gamma runs one kernel row
+  (``k`` taps) at a time: the ``k^2``-wide relation tensor of the whole layer
+  never exists (peak ``1/k`` of it), the first BatchNorm is folded into the
+  relation (subtraction, summation, patchwise concatenation) and the second
+  into its convolution, and the position term is computed once per call.
+* **export** (inside ``torch.export``/``torch.onnx.export``): the full path
+  with aggregation as unfold-multiply-sum, a graph of a few nodes instead of
+  ``3 k^2`` (the exporter's time grows with the node count).
+
+Differences from the official implementation: stride and dilation 1 only
+(every SAN); PyTorch's default initialisation.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tenfold.spec.san import ops as spec
+
+from .._tensors import as_tensor, dtype_name
+from ..layers.norm import BatchNorm2d
+
+#: Padded map widths up to which aggregation accumulates over flattened rows (measured faster on CPUs below ~32).
+_FLAT_MAX_WIDTH = 24
+
+
+def _exporting() -> bool:
+    """Inside torch.export / torch.onnx.export / TorchScript tracing (graph-size matters, in-place ``out=`` cannot)."""
+    compiler = getattr(torch, "compiler", None)
+    if compiler is not None and hasattr(compiler, "is_exporting") and compiler.is_exporting():
+        return True
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+def pad(x: torch.Tensor, p: int, padding: str) -> torch.Tensor:
+    """Pad the last two axes by ``p`` (``"reflect"``: ``ReflectionPad2d``; ``"zero"``)."""
+    if p == 0:
+        return x
+    return F.pad(x, (p, p, p, p), mode="reflect" if padding == "reflect" else "constant")
+
+
+def unfold(x: torch.Tensor, kernel_size: int, padding: str) -> torch.Tensor:
+    """``(N, C, H, W) -> (N, C, k^2, H*W)``: every footprint of the padded map (``F.unfold`` order)."""
+    n, c, h, w = x.shape
+    return F.unfold(pad(x, kernel_size // 2, padding), kernel_size).view(n, c, kernel_size ** 2, h * w)
+
+
+def position_map(h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+    """The official ``position(H, W)`` on ``like``'s device and dtype: ``(1, 2, H, W)``, x coordinate first."""
+    loc_w = torch.linspace(-1.0, 1.0, w, device=like.device, dtype=like.dtype).view(1, w).expand(h, w)
+    loc_h = torch.linspace(-1.0, 1.0, h, device=like.device, dtype=like.dtype).view(h, 1).expand(h, w)
+    return torch.stack([loc_w, loc_h]).unsqueeze(0)
+
+
+def aggregation(x: torch.Tensor, w: torch.Tensor, kernel_size: int, padding: str = "reflect") -> torch.Tensor:
+    """``y[n, c, i] = sum_t w[n, c mod C_w, t, i] * x[n, c, i + t - pad]`` (official ``Aggregation``).
+
+    Args:
+        x: ``(N, C, H, W)``.
+        w: ``(N, C_w, k^2, H*W)``, ``C_w`` dividing ``C`` (interleaved sharing: channel ``c`` uses ``c mod C_w``).
+        kernel_size: ``k``.
+        padding: ``"reflect"`` or ``"zero"``.
+
+    Returns:
+        ``(N, C, H, W)``. Autograd works; outside export the taps are accumulated one
+        at a time on views (no ``k^2``-fold copy of ``x``).
+    """
+    n, c, h, wd = x.shape
+    k, cw = kernel_size, w.shape[1]
+    xp = pad(x, k // 2, padding)
+    if _exporting():
+        patches = F.unfold(xp, k).view(n, c // cw, cw, k * k, h * wd)  # (N, G, C_w, k^2, L)
+        return (patches * w.unsqueeze(1)).sum(dim=3).view(n, c, h, wd)
+    groups, p = c // cw, k // 2
+    if wd + 2 * p <= _FLAT_MAX_WIDTH:
+        # small maps: every tap is one contiguous run of the flattened padded map when the output is computed
+        # on the padded width (the 2p extra columns per row are dropped): long inner loops instead of rows of W
+        wp = wd + 2 * p
+        span = h * wp - 2 * p  # the last row's extra columns would read past the padded map
+        xf = xp.reshape(n, groups, cw, -1)  # (N, G, C_w, Hp * Wp)
+        wf = F.pad(w.view(n, cw, k * k, h, wd), (0, 2 * p)).view(n, 1, cw, k * k, h * wp)
+        y = x.new_zeros((n, groups, cw, h * wp))
+        acc = y[..., :span]
+        for i in range(k):
+            for j in range(k):
+                acc.addcmul_(xf[..., i * wp + j:i * wp + j + span], wf[:, :, :, i * k + j, :span])
+        return y.view(n, c, h, wp)[..., :wd]
+    xg = xp.view(n, groups, cw, h + 2 * p, wd + 2 * p)  # channel c = g * C_w + c_w
+    wt = w.view(n, 1, cw, k * k, h, wd)
+    y = x.new_zeros((n, groups, cw, h, wd))
+    for i in range(k):
+        for j in range(k):
+            y.addcmul_(xg[..., i:i + h, j:j + wd], wt[:, :, :, i * k + j])
+    return y.view(n, c, h, wd)
+
+
+def relation(x1: torch.Tensor, x2: torch.Tensor, config: spec.SAMConfig) -> torch.Tensor:
+    """The relation ``delta`` (``(N, C_d, k^2, L)`` pairwise, ``(N, C_d, 1, L)`` patchwise); see the spec."""
+    n, r, h, w = x1.shape
+    k2, rel = config.taps, config.rel
+    xi = x1.reshape(n, r, 1, h * w)
+    xj = unfold(x2, config.kernel_size, config.padding)  # (N, r, k^2, L)
+    if config.sa_type == "pairwise":
+        if rel == "subtraction":
+            return xi - xj
+        if rel == "summation":
+            return xi + xj
+        if rel == "hadamard":
+            return xi * xj
+        if rel == "concatenation":
+            return torch.cat([xi.expand(-1, -1, k2, -1), xj], 1)
+        return (xi * xj).sum(1, keepdim=True)
+    if rel == "concatenation":
+        return torch.cat([xi, xj.reshape(n, r * k2, 1, h * w)], 1)
+    if rel == "star":
+        return (xi * xj).sum(1).unsqueeze(2)
+    xk = unfold(x1, config.kernel_size, config.padding)
+    return torch.einsum("nrjl,nrml->njml", xk, xj).reshape(n, k2 * k2, 1, h * w)
+
+
+def _affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """An eval-mode BatchNorm as ``y = s x + t`` per channel."""
+    s = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    return s, bn.bias - bn.running_mean * s
+
+
+class SAM(nn.Module):
+    """SAN's self-attention operator, pairwise or patchwise, on any device.
+
+    Paper: Zhao, Jia, Koltun, CVPR 2020, Eqs. (1)-(5). Official code: hszhao/SAN ``model/san.py``.
+
+    Args:
+        config: The operator (:class:`tenfold.spec.san.ops.SAMConfig`).
+        dtype, device: Of the parameters.
+
+    Attributes:
+        lean: Use the lean eval path when it applies (default True; False forces the full path).
+    """
+
+    def __init__(self, config: spec.SAMConfig | None = None, dtype: torch.dtype | None = None,
+                 device: torch.device | str | None = None):
+        super().__init__()
+        self.config = c = config or spec.SAMConfig()
+        kw = dict(dtype=dtype, device=device)
+        self.conv1 = nn.Conv2d(c.in_planes, c.rel_planes, 1, **kw)
+        self.conv2 = nn.Conv2d(c.in_planes, c.rel_planes, 1, **kw)
+        self.conv3 = nn.Conv2d(c.in_planes, c.out_planes, 1, **kw)
+        self.conv_w = nn.Sequential(BatchNorm2d(c.gamma_in, c.batchnorm, dtype).to(device), nn.ReLU(),
+                                    nn.Conv2d(c.gamma_in, c.gamma_hidden, 1, bias=False, **kw),
+                                    BatchNorm2d(c.gamma_hidden, c.batchnorm, dtype).to(device), nn.ReLU(),
+                                    nn.Conv2d(c.gamma_hidden, c.gamma_out, 1, **kw))
+        self.conv_p = nn.Conv2d(2, 2, 1, **kw) if c.uses_position else None
+        self.lean = True
+
+    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``conv1``, ``conv2``, ``conv3`` as one convolution (the input is read once)."""
+        weight = torch.cat([self.conv1.weight, self.conv2.weight, self.conv3.weight])
+        bias = torch.cat([self.conv1.bias, self.conv2.bias, self.conv3.bias])
+        r = self.config.rel_planes
+        return F.conv2d(x, weight, bias).split([r, r, self.config.out_planes], 1)
+
+    def _position(self, x: torch.Tensor) -> torch.Tensor:
+        """``p_i - p_j``: ``(1, 2, k^2, L)``."""
+        h, w = x.shape[-2:]
+        p = self.conv_p(position_map(h, w, x))  # (1, 2, H, W)
+        return p.view(1, 2, 1, h * w) - unfold(p, self.config.kernel_size, self.config.padding)
+
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The aggregation weights ``(N, C_w, k^2, H*W)`` of input ``x`` (full path)."""
+        x1, x2, _ = self._qkv(x)
+        return self._weights_full(x, x1, x2)
+
+    def _weights_full(self, x, x1, x2) -> torch.Tensor:
+        c = self.config
+        n, _, h, w = x.shape
+        delta = relation(x1, x2, c)
+        if c.sa_type == "pairwise":
+            if c.uses_position:
+                delta = torch.cat([delta, self._position(x).expand(n, -1, -1, -1)], 1)
+            return torch.softmax(self.conv_w(delta), dim=2)  # (N, C_w, k^2, L)
+        return self.conv_w(delta).view(n, c.weight_planes, c.taps, h * w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, in_planes, H, W) -> (N, out_planes, H, W)``.
+
+        Raises:
+            ShapeError: Wrong rank or channels, a map too small for the reflection
+                padding, or a single value per channel in train mode.
+            DTypeError: A non-float input.
+        """
+        x = as_tensor("SAM", x)
+        spec.check_dtype(dtype_name(x.dtype), "SAM")
+        spec.check_input("SAM", tuple(x.shape), self.config)
+        if self.training:
+            spec.check_train_batch("SAM", x.shape[0], x.shape[2], x.shape[3])
+        if self.lean and not self.training and not torch.is_grad_enabled() and not _exporting():
+            return self._forward_lean(x)
+        x1, x2, x3 = self._qkv(x)
+        w = self._weights_full(x, x1, x2)
+        return aggregation(x3, w, self.config.kernel_size, self.config.padding)
+
+    # -- the lean eval path -------------------------------------------------------------------------------
+
+    def _forward_lean(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        x1, x2, x3 = self._qkv(x)
+        if c.sa_type == "pairwise":
+            logits = self._pairwise_logits_lean(x, x1, x2)
+            w = torch.softmax(logits, dim=2)
+        elif c.rel == "concatenation":
+            w = self._patchwise_concat_lean(x1, x2)
+        else:  # star and clique (paper-only): the full formulation
+            w = self._weights_full(x, x1, x2)
+        return aggregation(x3, w, c.kernel_size, c.padding)
+
+    def _gamma_tail(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """gamma after its first BatchNorm+ReLU: conv 2 with BatchNorm 3 folded in, and conv 5."""
+        s3, t3 = _affine(self.conv_w[3])
+        w2 = self.conv_w[2].weight.flatten(1) * s3[:, None]  # (hidden, C_in)
+        return w2, t3, self.conv_w[5].weight.flatten(1), self.conv_w[5].bias
+
+    def _pairwise_logits_lean(self, x, x1, x2) -> torch.Tensor:
+        """gamma's output ``(N, C_w, k^2, L)`` one kernel row at a time (BatchNorms as affine maps)."""
+        c = self.config
+        n, r, h, w = x1.shape
+        k, L, d = c.kernel_size, h * w, c.delta_planes
+        s0, t0 = _affine(self.conv_w[0])
+        w2, b2, w5, b5 = self._gamma_tail()
+        pos_term = None
+        if c.uses_position:  # the 2 position channels: BN0 + ReLU, then their share of conv 2 (batch-free)
+            z = torch.relu(self._position(x)[0] * s0[d:, None, None] + t0[d:, None, None])  # (2, k^2, L)
+            pos_term = (w2[:, d:] @ z.reshape(2, -1)).view(-1, k * k, L)  # (hidden, k^2, L)
+        x2p = pad(x2, k // 2, c.padding)  # (N, r, H + 2p, W + 2p)
+        fused = c.rel in ("subtraction", "summation")
+        if fused:  # BN0(x1 -+ x2_j) = (s x1 + t) -+ s x2_j
+            base = (x1 * s0[:d, None, None] + t0[:d, None, None]).unsqueeze(2)  # (N, r, 1, H, W)
+            x2p = x2p * s0[:d, None, None]
+        logits = x1.new_empty((n, c.weight_planes, k * k, L))
+        buf = x1.new_empty((n, r, k, h, w))
+        for i in range(k):
+            if fused:
+                op = torch.sub if c.rel == "subtraction" else torch.add
+                for j in range(k):
+                    op(base[:, :, 0], x2p[:, :, i:i + h, j:j + w], out=buf[:, :, j])
+                z = buf.relu_().view(n, r, k * L)
+            else:
+                rows = torch.stack([x2p[:, :, i:i + h, j:j + w] for j in range(k)], 2)  # (N, r, k, H, W)
+                delta = _pair_delta(x1.unsqueeze(2), rows, c.rel)  # (N, d, k, H, W)
+                z = torch.relu_(delta * s0[:d, None, None, None] + t0[:d, None, None, None]).view(n, d, k * L)
+            hid = torch.matmul(w2[:, :d], z)  # (N, hidden, k L)
+            if pos_term is not None:
+                hid += pos_term[:, i * k:(i + 1) * k].reshape(-1, k * L)
+            hid = torch.relu_(hid.add_(b2[:, None]))
+            out = torch.baddbmm(b5[:, None], w5.expand(n, -1, -1), hid)  # (N, C_w, k L)
+            logits[:, :, i * k:(i + 1) * k] = out.view(n, -1, k, L)
+        return logits
+
+    def _patchwise_concat_lean(self, x1, x2) -> torch.Tensor:
+        """The official patchwise gamma one kernel row at a time: ``(N, C_w, k^2, L)``."""
+        c = self.config
+        n, r, h, w = x1.shape
+        k, L = c.kernel_size, h * w
+        s0, t0 = _affine(self.conv_w[0])
+        w2, b2, w5, b5 = self._gamma_tail()
+        hid = torch.relu_(x1.view(n, r, L) * s0[:r, None] + t0[:r, None])  # BN0 + ReLU of the x1 channels
+        hid = torch.baddbmm(b2[:, None], w2[:, :r].expand(n, -1, -1), hid)  # (N, C_w, L)
+        s2 = s0[r:].view(r, k, k, 1, 1)  # unfold channel c k^2 + kh k + kw
+        t2 = t0[r:].view(r, k, k, 1, 1)
+        w2u = w2[:, r:].reshape(-1, r, k, k)  # (C_w, r, k, k)
+        x2p = pad(x2, k // 2, c.padding)
+        buf = x1.new_empty((n, r, k, h, w))
+        for i in range(k):
+            for j in range(k):
+                torch.addcmul(t2[:, i, j], s2[:, i, j], x2p[:, :, i:i + h, j:j + w], out=buf[:, :, j])
+            buf.relu_()
+            hid.baddbmm_(w2u[:, :, i].reshape(1, -1, r * k).expand(n, -1, -1), buf.view(n, r * k, L))
+        hid = torch.relu_(hid)
+        out = torch.baddbmm(b5[:, None], w5.expand(n, -1, -1), hid)  # (N, k^2 C_w, L): channel c_w k^2 + t
+        return out.view(n, c.weight_planes, c.taps, L)
+
+
+def _pair_delta(xi: torch.Tensor, xj: torch.Tensor, rel: str) -> torch.Tensor:
+    """Pairwise relations on ``(N, r, 1, H, W)`` and ``(N, r, k, H, W)`` (the lean path's kernel rows)."""
+    if rel == "subtraction":
+        return xi - xj
+    if rel == "summation":
+        return xi + xj
+    if rel == "hadamard":
+        return xi * xj
+    if rel == "concatenation":
+        return torch.cat([xi.expand_as(xj), xj], 1)
+    return (xi * xj).sum(1, keepdim=True)
+
+
+__all__ = ["SAM", "aggregation", "pad", "position_map", "relation", "unfold"]
