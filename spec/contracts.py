@@ -44,8 +44,12 @@ def _kind_of(value: object) -> str:
     dtype = getattr(value, "dtype", None)
     try:
         return np.dtype(getattr(dtype, "as_numpy_dtype", dtype)).kind if dtype is not None else "O"
-    except TypeError:
-        return "f" if "float" in str(dtype) or "bfloat" in str(dtype) else "O"
+    except TypeError:  # a framework dtype NumPy does not know (torch.int64, torch.bfloat16 ...)
+        name = str(dtype)
+        for kind, words in (("f", ("float",)), ("u", ("uint",)), ("i", ("int",)), ("b", ("bool",))):
+            if any(w in name for w in words) and "complex" not in name:
+                return kind
+        return "O"
 
 
 def check_params(params: Mapping[str, object], shapes: Mapping[str, tuple[int, ...]], where: str, *,
