@@ -6,7 +6,7 @@ are re-exported here. Importing it imports TensorFlow and Keras, never PyTorch.
 
 from __future__ import annotations
 
-from . import augmix, crgan, cutmix, frelu, mish, radam, simclr, toonify, vit
+from . import augmix, crgan, cutmix, frelu, mish, radam, san, simclr, toonify, vit
 from .mish import Mish
 
-__all__ = ["Mish", "augmix", "crgan", "cutmix", "frelu", "mish", "radam", "simclr", "toonify", "vit"]
+__all__ = ["Mish", "augmix", "crgan", "cutmix", "frelu", "mish", "radam", "san", "simclr", "toonify", "vit"]
