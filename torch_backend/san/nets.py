@@ -34,7 +34,7 @@ from tenfold.spec.san import ops as ops_spec
 from .._tensors import as_tensor, dtype_name
 from ..checkpoints import read_state_dict, to_numpy
 from ..layers.norm import BatchNorm2d
-from .ops import SAM, _affine, _exporting
+from .ops import SAM, _affine, _exporting, static_shape
 
 
 def _fast(module: nn.Module) -> bool:
@@ -112,7 +112,7 @@ class SAN(nn.Module):
         """``(N, C_in, H, W) -> (N, widths[-1], H / 2^S, W / 2^S)`` (after the last ``bn``/ReLU)."""
         x = as_tensor("SAN", x)
         ops_spec.check_dtype(dtype_name(x.dtype), "SAN")
-        spec.check_input("SAN", tuple(x.shape), self.config)
+        spec.check_input("SAN", static_shape(x), self.config)
         fast = _fast(self)
         x = self._stem(x, fast)  # (N, 64, H/2, W/2): conv_in, bn_in, ReLU, the first max-pool
         for s in range(self.config.num_stages):

@@ -52,6 +52,11 @@ def _exporting() -> bool:
     return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
 
 
+def static_shape(x: torch.Tensor) -> tuple[int | None, ...]:
+    """``x.shape`` with symbolic dimensions (torch.export's dynamic batch) as None, so checks never specialise them."""
+    return tuple(d if isinstance(d, int) else None for d in x.shape)
+
+
 def pad(x: torch.Tensor, p: int, padding: str) -> torch.Tensor:
     """Pad the last two axes by ``p`` (``"reflect"``: ``ReflectionPad2d``; ``"zero"``)."""
     if p == 0:
@@ -210,8 +215,8 @@ class SAM(nn.Module):
         """
         x = as_tensor("SAM", x)
         spec.check_dtype(dtype_name(x.dtype), "SAM")
-        spec.check_input("SAM", tuple(x.shape), self.config)
-        if self.training:
+        spec.check_input("SAM", static_shape(x), self.config)
+        if self.training and not _exporting():
             spec.check_train_batch("SAM", x.shape[0], x.shape[2], x.shape[3])
         if self.lean and not self.training and not torch.is_grad_enabled() and not _exporting():
             return self._forward_lean(x)
