@@ -17,7 +17,7 @@ float32 only: onnxruntime's CPU provider has no float64 ``Conv``.
 
 ``tenfold export san10-pair --backend torch --out san10_pair.onnx`` (and
 ``san10-patch``, ``san15-pair``, ``san15-patch``, ``san19-pair``,
-``san19-patch``, ``san-tiny``): weights from an official checkpoint
+``san19-patch``, ``san-tiny-pair``, ``san-tiny-patch``): weights from an official checkpoint
 (``--weights model_best.pth``, read with ``torch.load(weights_only=True)``),
 an ``.npz`` of canonical names, or seeded random ones (BatchNorm statistics
 calibrated on a random batch so that eval-mode logits stay of unit scale).
@@ -258,13 +258,15 @@ def export_san(config: spec.SANConfig, params: Mapping[str, np.ndarray], path: s
 
 # -- the command line (a CliPlugin) ---------------------------------------------------------------
 
-#: ``tenfold export san10-pair`` ... ``san19-patch`` (the released networks) and ``san-tiny`` (a test size).
-NAMES = {**{name: {"network": name} for name in spec.PRESETS}, "san-tiny": {"network": "san-tiny"}}
+#: ``tenfold export san10-pair`` ... ``san19-patch`` (the released networks) and ``san-tiny-pair``,
+#: ``san-tiny-patch`` (:meth:`SANConfig.tiny`: the structure at a test size, inputs from 16 x 16).
+NAMES = {**{name: {"network": name} for name in spec.PRESETS},
+         "san-tiny-pair": {"network": "san-tiny-pair"}, "san-tiny-patch": {"network": "san-tiny-patch"}}
 
 
 def _config(network: str, relation: str | None, padding: str | None) -> spec.SANConfig:
-    if network.startswith("san-tiny"):
-        config = spec.SANConfig.tiny(network.removeprefix("san-tiny-") if network != "san-tiny" else "patchwise")
+    if network.startswith("san-tiny-"):
+        config = spec.SANConfig.tiny("pairwise" if network.endswith("pair") else "patchwise")
     else:
         config = spec.PRESETS[network]()
     changes = {k: v for k, v in (("relation", relation), ("padding", padding)) if v is not None}
