@@ -1,0 +1,94 @@
+"""Conformance cases and suites of SAN: the self-attention operator and the SAN networks.
+
+Cases (:mod:`.cases`): every pairwise relation (subtraction, summation,
+Hadamard, concatenation, dot product) and patchwise relation (concatenation,
+star, clique) with reflection and zero padding on odd, non-square maps; batch
+1 with 5x5 footprints; inputs of scale 30; no position encoding; one case with
+every option non-default; tiny SAN networks (pairwise, patchwise, and a
+zero-padded Hadamard one).
+
+Suites: numpy_ref in float32 against itself in float64 (its own rounding);
+PyTorch eval through the lean path and through the full path, train mode over
+two steps (outputs, running statistics, counters), gradients against central
+differences of the float64 reference in eval and train mode, the official
+checkpoint layout round trip; TensorFlow eager and ``tf.function`` in eval and
+train mode, gradients against finite differences and against PyTorch's; the
+networks in eval mode and over two train steps in both backends; ONNX exports
+of both backends in onnxruntime at two batch sizes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tenfold.numpy_ref import san as ref
+
+from ..case import Case, Comparison, Suite
+from .cases import CASES, F32_64, GRAD, METHOD, NETS, OPS, config_of, eval_comparisons, make_case, params, x_of
+from .tf_suites import _eval as _tf_eval
+from .tf_suites import _grad_fd as _tf_grad_fd
+from .tf_suites import _grad_vs_torch as _tf_grad_vs_torch
+from .tf_suites import _train as _tf_train
+from .tf_suites import tf_model
+from .torch_suites import _eval as _torch_eval
+from .torch_suites import _grad_fd as _torch_grad_fd
+from .torch_suites import _load_official, torch_model
+from .torch_suites import _train as _torch_train
+
+
+def _numpy_f32(case: Case, dtype: str) -> list[Comparison]:
+    """numpy_ref computing in float32 against itself in float64 on the same rounded data."""
+    x = x_of(case, "float32").astype(np.float32)
+    p = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in params(case, "float32").items()}
+    y = ref.sam(x, p, config_of(case)) if case.name in OPS else ref.forward(x, p, config_of(case))
+    assert y.dtype == np.float32
+    return eval_comparisons(case, "float32", y.astype(np.float64))
+
+
+def _onnx(backend: str):
+    """Export through :mod:`tenfold.export.san` and run in onnxruntime at the case's batch and at batch 3."""
+    def run(case: Case, dtype: str) -> list[Comparison]:
+        from tenfold.export import san as ex
+        from tenfold.export.runtime import runner
+        from tenfold.spec.san import NET_TOLERANCES
+
+        x = x_of(case, "float32")
+        if backend == "torch":
+            proto = ex.onnx_model_torch(torch_model(case, "float32"), x.shape)
+        else:
+            proto = ex.onnx_model_tf(tf_model(case, "float32"), x.shape)
+        run_model = runner(proto, "cpu")
+        p, config = params(case, "float32"), config_of(case)
+        x3 = np.concatenate([x, x[:1]])  # another batch size than the export's
+        tol = NET_TOLERANCES.get("onnx", "float32")
+        return [Comparison(f"logits batch {len(xx)}", run_model(xx.astype(np.float32))[0].astype(np.float64),
+                           ref.forward(xx, p, config), tol) for xx in (x, x3)]
+    return run
+
+
+_TF_GRAPH = ("op-pair-subtraction-reflect", "op-pair-concatenation-zero", "op-patch-concatenation-reflect",
+             "op-patch-star-zero", "op-all-options")
+
+SUITES: tuple[Suite, ...] = (
+    Suite("numpy", "float32", ("float32",), (*OPS, *NETS), _numpy_f32),
+    Suite("torch", "eval", F32_64, (*OPS, *NETS), _torch_eval(lean=True)),
+    Suite("torch", "eval-full", F32_64, (*OPS, "net-pair"), _torch_eval(lean=False)),
+    Suite("torch", "train", F32_64, (*OPS, *NETS), _torch_train),
+    Suite("torch", "grad-fd", ("float64",), (*GRAD, "net-patch"), _torch_grad_fd(training=False)),
+    Suite("torch", "grad-fd-train", ("float64",), (*GRAD, "net-pair"), _torch_grad_fd(training=True)),
+    Suite("torch", "load-official", F32_64, ("op-pair-subtraction-reflect", *NETS), _load_official),
+    Suite("tf", "eval", F32_64, (*OPS, *NETS), _tf_eval(graph=False)),
+    Suite("tf", "eval-graph", ("float32",), (*_TF_GRAPH, "net-patch"), _tf_eval(graph=True)),
+    Suite("tf", "train", F32_64, (*OPS, "net-pair", "net-hadamard-zero"), _tf_train(graph=False)),
+    Suite("tf", "train-graph", ("float64",), ("op-patch-concatenation-zero", "net-patch"), _tf_train(graph=True)),
+    Suite("tf", "grad-fd", ("float64",), GRAD, _tf_grad_fd(training=False)),
+    Suite("tf", "grad-fd-train", ("float64",), ("op-pair-subtraction-reflect", "op-patch-concatenation-reflect"),
+          _tf_grad_fd(training=True)),
+    Suite("tf", "grad-vs-torch", F32_64, GRAD, _tf_grad_vs_torch(training=False), requires=("torch",)),
+    Suite("tf", "grad-vs-torch-train", ("float32",), (*GRAD, "net-hadamard-zero"), _tf_grad_vs_torch(training=True),
+          requires=("torch",)),
+    Suite("onnx", "from-torch", ("float32",), ("net-patch",), _onnx("torch"), requires=("torch",)),
+    Suite("onnx", "from-tf", ("float32",), ("net-pair",), _onnx("tf"), requires=("tf",)),
+)
+
+__all__ = ["CASES", "METHOD", "SUITES", "make_case"]
