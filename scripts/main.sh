@@ -19,3 +19,7 @@ for backend in torch tf; do
   tenfold export frelu-cifar --backend "$backend" --size 32 --out "out/frelu_cifar_$backend.onnx"
   tenfold run-onnx "out/frelu_cifar_$backend.onnx" out/probe.npy
 done
+# SAN: a tiny pairwise network exported from PyTorch and a tiny patchwise one from TensorFlow, each checked in
+# onnxruntime against numpy_ref at two batch sizes
+tenfold export san-tiny-pair --backend torch --size 16 --out out/san_tiny_pair_torch.onnx
+tenfold export san-tiny-patch --backend tf --size 16 --out out/san_tiny_patch_tf.onnx
