@@ -317,6 +317,35 @@ _SIMCLR_CONVENTIONS: tuple[Convention, ...] = (
                modes=("augment",), cases=("aug-official", "aug-batch1-odd")),
 )
 
+def _san(name: str, make: Callable[[Callable], Callable]) -> Callable[[], contextlib.AbstractContextManager]:
+    return lambda: _wrapped("tenfold.numpy_ref.san.ops", name, make)
+
+
+def _san_padding(f):  # reflection <-> zero padding of every footprint
+    return lambda x, kernel_size, padding: f(x, kernel_size, "zero" if padding == "reflect" else "reflect")
+
+
+def _san_contiguous_sharing(f):  # channel c uses weight c // (C / C_w) instead of c mod C_w
+    def aggregation(x, w, kernel_size, padding="reflect"):
+        n, c, h, wd = x.shape
+        cw = w.shape[1]
+        g = c // cw
+        xt = x.reshape(n, cw, g, h, wd).transpose(0, 2, 1, 3, 4).reshape(n, c, h, wd)
+        return f(xt, w, kernel_size, padding).reshape(n, g, cw, h, wd).transpose(0, 2, 1, 3, 4).reshape(n, c, h, wd)
+    return aggregation
+
+
+def _san_unfold_order(f):  # patchwise concatenation in (tap, channel) order, as tf.image.extract_patches gives it
+    def relation(x1, x2, config, *args):
+        d = f(x1, x2, config, *args)
+        if config.sa_type != "patchwise" or config.rel != "concatenation":
+            return d
+        n, r = x1.shape[:2]
+        xj = d[:, r:].reshape(n, r, config.taps, *d.shape[2:]).swapaxes(1, 2).reshape(n, -1, *d.shape[2:])
+        return np.concatenate([d[:, :r], xj], axis=1)
+    return relation
+
+
 #: Every documented numeric convention of the landed methods, with its flip.
 CONVENTIONS: tuple[Convention, ...] = (
     Convention("vit", "layer_norm_eps", "LayerNorm eps 1e-6 (Flax)", "1e-5 (PyTorch's default)", _vit_eps,
@@ -383,6 +412,27 @@ CONVENTIONS: tuple[Convention, ...] = (
                "the opposite sign", _crgan_transform(_crgan_shift_sign), modes=("transform",)),
     Convention("crgan", "flip_then_shift", "flip first, then shift (StudioGAN's apply_diffaug4cr)",
                "shift first, then flip", _crgan_transform(_crgan_shift_then_flip), modes=("transform",)),
+    Convention("san", "padding", "footprints padded by reflection (official pad_mode=1) or zeros as configured",
+               "the other padding", _san("unfold", _san_padding), modes=("eval",), dtypes=("float64",),
+               cases=("op-pair-subtraction-reflect", "op-patch-concatenation-zero")),
+    Convention("san", "interleaved_sharing", "channel c uses weight c mod C_w (official aggregation)",
+               "contiguous blocks: weight c // (C / C_w)", _san("aggregation", _san_contiguous_sharing),
+               modes=("eval",), dtypes=("float64",), cases=("op-pair-subtraction-reflect",)),
+    Convention("san", "softmax_axis", "pairwise softmax over the k^2 footprint (official dim=-2)",
+               "softmax over the weight channels", _san("softmax", lambda f: lambda x, axis=-1: f(x, axis=1)),
+               modes=("eval",), dtypes=("float64",), cases=("op-pair-subtraction-reflect",)),
+    Convention("san", "position_order", "position map channel 0 is x (linspace over W), then y (official)",
+               "y first", _san("position_map", lambda f: lambda h, w, dtype=np.float64: f(h, w, dtype)[::-1]),
+               modes=("eval",), dtypes=("float64",), cases=("op-pair-subtraction-reflect",)),
+    Convention("san", "unfold_order", "patchwise concatenation channel c k^2 + t (official Unfold)",
+               "t C + c (tf.image.extract_patches)", _san("relation", _san_unfold_order), modes=("eval",),
+               dtypes=("float64",), cases=("op-patch-concatenation-reflect",)),
+    Convention("san", "bn_eps", "BatchNorm eps as configured (1e-5 official)", "Keras' 1e-3",
+               _bn(lambda c: c.replace(eps=1e-3 if c.eps != 1e-3 else 1e-5)), modes=("eval",), dtypes=("float64",),
+               cases=("op-pair-subtraction-reflect", "net-patch")),
+    Convention("san", "bn_momentum", "momentum m weights the new batch (PyTorch)", "Keras' 1 - m",
+               _bn(lambda c: c.replace(momentum=1.0 - c.momentum)), modes=("train",), dtypes=("float64",),
+               cases=("op-pair-subtraction-reflect",)),
 )
 
 

@@ -6,8 +6,8 @@ inputs ``x0``, ``x1`` (two train steps), a cotangent ``w``, directions ``vx`` an
 Operator cases cover every relation with both paddings on odd, non-square
 maps, batch 1, a 5x5 footprint, inputs of scale 30 (saturated softmax), no
 position encoding, and one case with every option non-default; network cases
-are tiny SAN structures (pairwise and patchwise, and a zero-padded
-non-official relation) whose BatchNorm statistics are calibrated on ``x0``
+are tiny SAN structures (pairwise and patchwise, and ``net-custom``: a
+zero-padded Hadamard one, every option off its default) whose BatchNorm statistics are calibrated on ``x0``
 (:func:`tenfold.numpy_ref.san.calibrate`), so logits stay of unit scale.
 """
 
@@ -45,7 +45,7 @@ OP_CASES: dict[str, tuple[spec.SAMConfig, tuple[int, ...], float]] = {
     "op-pair-wide": (_op("pairwise", "subtraction", "reflect"), (2, 8, 4, 6), 30.0),
     "op-pair-noposition": (_op("pairwise", "subtraction", "reflect", position=False), (2, 8, 5, 4), 1.0),
     # every option away from its default: relation, padding, position, kernel, sharing, BatchNorm eps and momentum
-    "op-all-options": (_op("pairwise", "concatenation", "zero", position=False, kernel_size=5, rel_planes=2,
+    "op-custom": (_op("pairwise", "concatenation", "zero", position=False, kernel_size=5, rel_planes=2,
                            out_planes=6, share_planes=3, bn_eps=1e-3, bn_momentum=0.3), (2, 8, 3, 4), 1.0),
 }
 
@@ -53,8 +53,10 @@ OP_CASES: dict[str, tuple[spec.SAMConfig, tuple[int, ...], float]] = {
 NET_CASES: dict[str, tuple[nets.SANConfig, tuple[int, ...]]] = {
     "net-pair": (nets.SANConfig.tiny("pairwise"), (2, 3, 16, 20)),
     "net-patch": (nets.SANConfig.tiny("patchwise"), (2, 3, 20, 16)),
-    "net-hadamard-zero": (nets.SANConfig.tiny("pairwise", relation="hadamard", padding="zero", layers=(1, 1),
-                                              kernels=(3, 3), widths=(16, 32)), (2, 3, 9, 7)),
+    # every option away from its default: relation, padding, position, sharing, ratios, BatchNorm eps and momentum
+    "net-custom": (nets.SANConfig.tiny("pairwise", relation="hadamard", padding="zero", position=False, layers=(1, 1),
+                                       kernels=(3, 5), widths=(24, 48), stem_width=6, num_classes=7, share_planes=3,
+                                       rel_ratio=8, mid_ratio=2, bn_eps=1e-3, bn_momentum=0.2), (2, 3, 9, 7)),
 }
 
 OPS = tuple(OP_CASES)
@@ -62,7 +64,7 @@ NETS = tuple(NET_CASES)
 CASES = (*OPS, *NETS)
 #: Operator cases for gradients and graph mode (every kind and padding, the paper-only relations once).
 GRAD = ("op-pair-subtraction-reflect", "op-pair-dot-zero", "op-patch-concatenation-zero", "op-patch-clique-reflect",
-        "op-pair-k5-batch1", "op-all-options")
+        "op-pair-k5-batch1", "op-custom")
 STEPS = 2
 
 

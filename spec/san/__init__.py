@@ -1,4 +1,6 @@
-"""SAN: self-attention networks for image recognition (the ``SAM`` operator in :mod:`.ops`, networks in :mod:`.nets`).
+"""SAN: pairwise and patchwise self-attention networks for image recognition.
+
+The operator (``SAM``) is specified in :mod:`.ops`, the SAN10/15/19 networks in :mod:`.nets`.
 
 Paper: H. Zhao, J. Jia, V. Koltun, "Exploring Self-attention for Image
 Recognition", CVPR 2020. Official code: https://github.com/hszhao/SAN (MIT;
