@@ -38,9 +38,9 @@ class Bottleneck(keras.layers.Layer):
     def __init__(self, block: spec.Block, config: spec.SANConfig, **kwargs):
         super().__init__(**kwargs)
         p = self.dtype_policy
-        self.bn1 = BatchNorm(block.width, config.bn_eps, config.bn_momentum, dtype=p)
+        self.bn1 = BatchNorm(block.width, config.batchnorm, dtype=p)
         self.sam = SAM(block.sam, dtype=p)
-        self.bn2 = BatchNorm(block.mid, config.bn_eps, config.bn_momentum, dtype=p)
+        self.bn2 = BatchNorm(block.mid, config.batchnorm, dtype=p)
         self.conv = Conv(block.mid, block.width, 1, dtype=p)
 
     def call(self, x, training=None):
@@ -68,11 +68,11 @@ class SAN(keras.Model):
         self.net_config = c = config or spec.SANConfig()
         p = self.dtype_policy
         self.conv_in = Conv(c.in_channels, c.stem_width, 1, bias=False, dtype=p)
-        self.bn_in = BatchNorm(c.stem_width, c.bn_eps, c.bn_momentum, dtype=p)
+        self.bn_in = BatchNorm(c.stem_width, c.batchnorm, dtype=p)
         blocks = spec.blocks(c)
         self.transitions = [Conv(c_in, c.widths[s], 1, bias=False, dtype=p)
                             for s, c_in in enumerate(spec.stage_inputs(c))]
-        self.norms = [BatchNorm(w, c.bn_eps, c.bn_momentum, dtype=p) for w in c.widths]
+        self.norms = [BatchNorm(w, c.batchnorm, dtype=p) for w in c.widths]
         self.stages = [[Bottleneck(b, c, dtype=p) for b in blocks if b.stage == s] for s in range(c.num_stages)]
         self.fc = Conv(c.widths[-1], c.num_classes, 1, dtype=p)
 

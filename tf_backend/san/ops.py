@@ -151,9 +151,9 @@ class SAM(keras.layers.Layer):
         self.conv1 = Conv(c.in_planes, c.rel_planes, 1, dtype=p)
         self.conv2 = Conv(c.in_planes, c.rel_planes, 1, dtype=p)
         self.conv3 = Conv(c.in_planes, c.out_planes, 1, dtype=p)
-        self.bn0 = BatchNorm(c.gamma_in, c.bn_eps, c.bn_momentum, dtype=p)
+        self.bn0 = BatchNorm(c.gamma_in, c.batchnorm, dtype=p)
         self.conv_w2 = Conv(c.gamma_in, c.gamma_hidden, 1, bias=False, dtype=p)
-        self.bn3 = BatchNorm(c.gamma_hidden, c.bn_eps, c.bn_momentum, dtype=p)
+        self.bn3 = BatchNorm(c.gamma_hidden, c.batchnorm, dtype=p)
         self.conv_w5 = Conv(c.gamma_hidden, c.gamma_out, 1, dtype=p)
         self.conv_p = Conv(2, 2, 1, dtype=p) if c.uses_position else None
         self.built = True
