@@ -140,7 +140,7 @@ def test_errors():
     p = ref.init_params(cfg, np.random.default_rng(0))
     with pytest.raises(ShapeError, match=r"at stage 2 .*smallest input that works is 16 x 16"):
         ref.forward(np.zeros((1, 3, 15, 40)), p, cfg)
-    with pytest.raises(CheckpointError, match=r"missing: fc\.bias"):
+    with pytest.raises(CheckpointError, match=r"missing key: fc\.bias"):
         ref.forward(np.zeros((1, 3, 16, 16)), {k: v for k, v in p.items() if k != "fc.bias"}, cfg)
     no_counters = {k: v for k, v in p.items() if not k.endswith("num_batches_tracked")}
     assert ref.forward(np.zeros((1, 3, 16, 16)), no_counters, cfg).shape == (1, 10)

@@ -66,7 +66,8 @@ def test_checkpoint_refuses_arbitrary_pickles_and_reports_problems(tmp_path):
     bad = {k: v for k, v in params.items() if k != "fc.bias"}
     bad["layer0.0.sam.conv_w.5.weight"] = np.zeros((3, 3, 1, 1), np.float32)
     _official_file(tmp_path / "bad.pth", bad)
-    with pytest.raises(CheckpointError, match=r"missing: fc\.bias.*mis-shaped: layer0\.0\.sam\.conv_w\.5\.weight"):
+    with pytest.raises(CheckpointError,
+                       match=r"missing key: fc\.bias.*mis-shaped array: layer0\.0\.sam\.conv_w\.5\.weight"):
         tb.load_checkpoint(tb.SAN(TINY), tmp_path / "bad.pth")
     with pytest.raises(CheckpointError, match="mis-shaped"):  # a pairwise file into a patchwise model
         tb.load_params(tb.SAN(TINY), ref.init_params(nets.SANConfig.tiny("pairwise"), np.random.default_rng(0)))
