@@ -5,7 +5,8 @@ The official SAN has no ONNX path at all (its operators are CUDA/CuPy
 kernels). Both backends export their float32 model through the generic
 layer: :func:`tenfold.export.torch_onnx.export_torch` (torch.export-based
 exporter, one file; inside export the ``SAM`` switches to its graph-friendly
-path: footprints by ``F.unfold`` of the padded map) or
+path: footprints as the k^2 shifted slices of the padded map, one set per
+operator) or
 :func:`tenfold.export.tf_onnx.export_tf` (tf2onnx, opset <= 18; footprints by
 pad + slices, no ``extract_patches``). The ONNX input is NCHW ``input`` with a
 dynamic batch and fixed ``H x W`` (the position encoding and the padded
