@@ -295,8 +295,15 @@ class SAM(nn.Module):
         c = self.config
         x1, x2, x3 = self._qkv(x)
         if c.sa_type == "pairwise":
-            logits = self._pairwise_logits_lean(x, x1, x2)
-            w = torch.softmax(logits, dim=2)
+            # softmax folded into the aggregation, in place: y = sum_t e_t x_t / sum_t e_t with
+            # e = exp(logits - max), so no second k^2-sized tensor is allocated
+            e = self._pairwise_logits_lean(x, x1, x2)  # (N, C_w, k^2, L)
+            e.sub_(e.amax(dim=2, keepdim=True)).exp_()
+            total = e.sum(dim=2)  # (N, C_w, L)
+            y = aggregation(x3, e, c.kernel_size, c.padding)  # (N, out, H, W), unnormalised
+            n, _, h, w = y.shape
+            y.unflatten(1, (-1, c.weight_planes)).div_(total.view(n, 1, c.weight_planes, h, w))  # in place
+            return y
         elif c.rel == "concatenation":
             w = self._patchwise_concat_lean(x1, x2)
         else:  # star and clique (paper-only): the full formulation
