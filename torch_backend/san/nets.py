@@ -124,7 +124,12 @@ class SAN(nn.Module):
             if s:
                 x = max_pool2(x, fast)
             x = getattr(self, f"layer{s}")(getattr(self, f"conv{s}")(x))
-            x = torch.relu_(getattr(self, f"bn{s}")(x))
+            bn = getattr(self, f"bn{s}")
+            if fast:  # eval BatchNorm + ReLU in place on the stage's own output (no second full-size map)
+                scale, shift = _affine(bn)
+                x = torch.relu_(x.mul_(scale[:, None, None]).add_(shift[:, None, None]))
+            else:
+                x = torch.relu_(bn(x))
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

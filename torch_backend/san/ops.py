@@ -106,31 +106,69 @@ def aggregation(x: torch.Tensor, w: torch.Tensor, kernel_size: int, padding: str
     """
     n, c, h, wd = x.shape
     k, cw = kernel_size, w.shape[1]
-    xp = pad(x, k // 2, padding)
     if _exporting():
         patches = unfold(x, k, padding).view(n, c // cw, cw, k * k, h * wd)  # (N, G, C_w, k^2, L)
         return (patches * w.unsqueeze(1)).sum(dim=3).view(n, c, h, wd)
-    groups, p = c // cw, k // 2
-    if wd + 2 * p <= _FLAT_MAX_WIDTH:
-        # small maps: every tap is one contiguous run of the flattened padded map when the output is computed
-        # on the padded width (the 2p extra columns per row are dropped): long inner loops instead of rows of W
-        wp = wd + 2 * p
-        span = h * wp - 2 * p  # the last row's extra columns would read past the padded map
-        xf = xp.reshape(n, groups, cw, -1)  # (N, G, C_w, Hp * Wp)
-        wf = F.pad(w.view(n, cw, k * k, h, wd), (0, 2 * p)).view(n, 1, cw, k * k, h * wp)
-        y = x.new_zeros((n, groups, cw, h * wp))
-        acc = y[..., :span]
-        for i in range(k):
-            for j in range(k):
-                acc.addcmul_(xf[..., i * wp + j:i * wp + j + span], wf[:, :, :, i * k + j, :span])
-        return y.view(n, c, h, wp)[..., :wd]
-    xg = xp.view(n, groups, cw, h + 2 * p, wd + 2 * p)  # channel c = g * C_w + c_w
-    wt = w.view(n, 1, cw, k * k, h, wd)
-    y = x.new_zeros((n, groups, cw, h, wd))
+    acc = RowAccumulator(x, cw, k, padding)
     for i in range(k):
-        for j in range(k):
-            y.addcmul_(xg[..., i:i + h, j:j + wd], wt[:, :, :, i * k + j])
-    return y.view(n, c, h, wd)
+        acc.add_row(w[:, :, i * k:(i + 1) * k], i)
+    return acc.result()
+
+
+class RowAccumulator:
+    """``y = sum_t w_t * shift_t(x)`` built one kernel row of taps at a time, on views of the padded ``x``.
+
+    Channel ``c`` of ``x`` takes weight channel ``c mod C_w`` (official interleaved sharing). Large maps
+    accumulate ``k`` shifted 2-D views per row; small maps (padded width up to ``_FLAT_MAX_WIDTH``) are
+    computed on the padded width, where every tap is one contiguous run of the flattened padded map (long
+    inner loops instead of rows of ``W``; the ``2 pad`` extra columns per row are dropped at the end).
+    The lean eval paths feed it one row of weights at a time, so the ``(N, C_w, k^2, H*W)`` weights never
+    exist at once; autograd works through it.
+    """
+
+    def __init__(self, x: torch.Tensor, weight_planes: int, kernel_size: int, padding: str):
+        n, c, h, w = x.shape
+        k, p, cw = kernel_size, kernel_size // 2, weight_planes
+        self.shape, self.k, self.cw, self.p = (n, c, h, w), k, cw, p
+        xp = pad(x, p, padding)
+        self.wp = w + 2 * p
+        self.flat = self.wp <= _FLAT_MAX_WIDTH
+        if self.flat:
+            self.span = h * self.wp - 2 * p  # the last row's extra columns would read past the padded map
+            self.xs = xp.reshape(n, c // cw, cw, -1)  # (N, G, C_w, Hp * Wp)
+            self.y = x.new_zeros((n, c // cw, cw, h * self.wp))
+        else:
+            self.xs = xp.view(n, c // cw, cw, h + 2 * p, self.wp)  # channel c = g * C_w + c_w
+            self.y = x.new_zeros((n, c // cw, cw, h, w))
+
+    def add_row(self, w_row: torch.Tensor, i: int) -> None:
+        """Add the taps ``i k .. i k + k - 1``; ``w_row``: ``(N, C_w, k, H*W)``."""
+        n, _, h, w = self.shape
+        k, cw = self.k, self.cw
+        if self.flat:
+            wp, span = self.wp, self.span
+            wf = F.pad(w_row.reshape(n, cw, k, h, w), (0, 2 * self.p)).view(n, 1, cw, k, h * wp)
+            acc = self.y[..., :span]
+            for j in range(k):
+                acc.addcmul_(self.xs[..., i * wp + j:i * wp + j + span], wf[:, :, :, j, :span])
+        else:
+            wt = w_row.reshape(n, 1, cw, k, h, w)
+            for j in range(k):
+                self.y.addcmul_(self.xs[..., i:i + h, j:j + w], wt[:, :, :, j])
+
+    def valid(self) -> torch.Tensor:
+        """The accumulated output as ``(N, G, C_w, H, W)`` (a view)."""
+        n, c, h, w = self.shape
+        if self.flat:
+            return self.y.view(n, c // self.cw, self.cw, h, self.wp)[..., :w]
+        return self.y
+
+    def result(self) -> torch.Tensor:
+        """``(N, C, H, W)`` (a view of the accumulator)."""
+        n, c, h, w = self.shape
+        if self.flat:
+            return self.y.view(n, c, h, self.wp)[..., :w]
+        return self.y.view(n, c, h, w)
 
 
 def relation(x1: torch.Tensor, x2: torch.Tensor, config: spec.SAMConfig, xj: torch.Tensor | None = None,
@@ -294,21 +332,15 @@ class SAM(nn.Module):
     def _forward_lean(self, x: torch.Tensor) -> torch.Tensor:
         c = self.config
         x1, x2, x3 = self._qkv(x)
-        if c.sa_type == "pairwise":
-            # softmax folded into the aggregation, in place: y = sum_t e_t x_t / sum_t e_t with
-            # e = exp(logits - max), so no second k^2-sized tensor is allocated
-            e = self._pairwise_logits_lean(x, x1, x2)  # (N, C_w, k^2, L)
-            e.sub_(e.amax(dim=2, keepdim=True)).exp_()
-            total = e.sum(dim=2)  # (N, C_w, L)
-            y = aggregation(x3, e, c.kernel_size, c.padding)  # (N, out, H, W), unnormalised
-            n, _, h, w = y.shape
-            y.unflatten(1, (-1, c.weight_planes)).div_(total.view(n, 1, c.weight_planes, h, w))  # in place
-            return y
-        elif c.rel == "concatenation":
-            w = self._patchwise_concat_lean(x1, x2)
-        else:  # star and clique (paper-only): the full formulation
-            w = self._weights_full(x, x1, x2)
-        return aggregation(x3, w, c.kernel_size, c.padding)
+        if c.sa_type == "pairwise" or c.rel == "concatenation":
+            acc = RowAccumulator(x3, c.weight_planes, c.kernel_size, c.padding)
+            if c.sa_type == "pairwise":
+                self._pairwise_lean(x, x1, x2, acc)
+            else:
+                self._patchwise_concat_lean(x1, x2, acc)
+            return acc.result()
+        # star and clique (paper-only): the full formulation
+        return aggregation(x3, self._weights_full(x, x1, x2), c.kernel_size, c.padding)
 
     def _gamma_tail(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """gamma after its first BatchNorm+ReLU: conv 2 with BatchNorm 3 folded in, and conv 5."""
@@ -316,11 +348,16 @@ class SAM(nn.Module):
         w2 = self.conv_w[2].weight.flatten(1) * s3[:, None]  # (hidden, C_in)
         return w2, t3, self.conv_w[5].weight.flatten(1), self.conv_w[5].bias
 
-    def _pairwise_logits_lean(self, x, x1, x2) -> torch.Tensor:
-        """gamma's output ``(N, C_w, k^2, L)`` one kernel row at a time (BatchNorms as affine maps)."""
+    def _pairwise_lean(self, x, x1, x2, acc: RowAccumulator) -> None:
+        """gamma, softmax and aggregation one kernel row at a time (BatchNorms as affine maps).
+
+        The softmax over the ``k^2`` taps is computed online (a running maximum and sum per weight
+        channel and pixel, earlier rows rescaled when the maximum grows), so neither the ``k^2``-wide
+        relation nor the ``(N, C_w, k^2, H*W)`` weights exist; the output is divided by the sum at the end.
+        """
         c = self.config
         n, r, h, w = x1.shape
-        k, L, d = c.kernel_size, h * w, c.delta_planes
+        k, L, d, cw = c.kernel_size, h * w, c.delta_planes, c.weight_planes
         s0, t0 = _affine(self.conv_w[0])
         w2, b2, w5, b5 = self._gamma_tail()
         pos_term = None
@@ -330,15 +367,15 @@ class SAM(nn.Module):
         x2p = pad(x2, k // 2, c.padding)  # (N, r, H + 2p, W + 2p)
         fused = c.rel in ("subtraction", "summation")
         if fused:  # BN0(x1 -+ x2_j) = (s x1 + t) -+ s x2_j
-            base = (x1 * s0[:d, None, None] + t0[:d, None, None]).unsqueeze(2)  # (N, r, 1, H, W)
+            base = x1 * s0[:d, None, None] + t0[:d, None, None]  # (N, r, H, W)
             x2p = x2p * s0[:d, None, None]
-        logits = x1.new_empty((n, c.weight_planes, k * k, L))
         buf = x1.new_empty((n, r, k, h, w))
+        top = total = None
         for i in range(k):
             if fused:
                 op = torch.sub if c.rel == "subtraction" else torch.add
                 for j in range(k):
-                    op(base[:, :, 0], x2p[:, :, i:i + h, j:j + w], out=buf[:, :, j])
+                    op(base, x2p[:, :, i:i + h, j:j + w], out=buf[:, :, j])
                 z = buf.relu_().view(n, r, k * L)
             else:
                 rows = torch.stack([x2p[:, :, i:i + h, j:j + w] for j in range(k)], 2)  # (N, r, k, H, W)
@@ -348,18 +385,29 @@ class SAM(nn.Module):
             if pos_term is not None:
                 hid += pos_term[:, i * k:(i + 1) * k].reshape(-1, k * L)
             hid = torch.relu_(hid.add_(b2[:, None]))
-            out = torch.baddbmm(b5[:, None], w5.expand(n, -1, -1), hid)  # (N, C_w, k L)
-            logits[:, :, i * k:(i + 1) * k] = out.view(n, -1, k, L)
-        return logits
+            e = torch.baddbmm(b5[:, None], w5.expand(n, -1, -1), hid).view(n, cw, k, L)  # logits of row i
+            row_max = e.amax(dim=2)  # (N, C_w, L)
+            if top is None:
+                top = row_max
+            else:  # a larger maximum: rescale what is accumulated so far
+                new_top = torch.maximum(top, row_max)
+                alpha = torch.exp(top - new_top)
+                acc.valid().mul_(alpha.view(n, 1, cw, h, w))
+                total.mul_(alpha)
+                top = new_top
+            e = e.sub_(top.unsqueeze(2)).exp_()
+            total = e.sum(dim=2) if total is None else total.add_(e.sum(dim=2))
+            acc.add_row(e, i)
+        acc.valid().div_(total.view(n, 1, cw, h, w))
 
-    def _patchwise_concat_lean(self, x1, x2) -> torch.Tensor:
-        """The official patchwise gamma one kernel row at a time: ``(N, C_w, k^2, L)``."""
+    def _patchwise_concat_lean(self, x1, x2, acc: RowAccumulator) -> None:
+        """The official patchwise gamma and aggregation one kernel row at a time (BatchNorms as affine maps)."""
         c = self.config
         n, r, h, w = x1.shape
-        k, L = c.kernel_size, h * w
+        k, L, cw = c.kernel_size, h * w, c.weight_planes
         s0, t0 = _affine(self.conv_w[0])
         w2, b2, w5, b5 = self._gamma_tail()
-        hid = torch.relu_(x1.view(n, r, L) * s0[:r, None] + t0[:r, None])  # BN0 + ReLU of the x1 channels
+        hid = torch.relu_(x1.reshape(n, r, L) * s0[:r, None] + t0[:r, None])  # BN0 + ReLU of the x1 channels
         hid = torch.baddbmm(b2[:, None], w2[:, :r].expand(n, -1, -1), hid)  # (N, C_w, L)
         s2 = s0[r:].view(r, k, k, 1, 1)  # unfold channel c k^2 + kh k + kw
         t2 = t0[r:].view(r, k, k, 1, 1)
@@ -372,8 +420,11 @@ class SAM(nn.Module):
             buf.relu_()
             hid.baddbmm_(w2u[:, :, i].reshape(1, -1, r * k).expand(n, -1, -1), buf.view(n, r * k, L))
         hid = torch.relu_(hid)
-        out = torch.baddbmm(b5[:, None], w5.expand(n, -1, -1), hid)  # (N, k^2 C_w, L): channel c_w k^2 + t
-        return out.view(n, c.weight_planes, c.taps, L)
+        w5r = w5.view(cw, k, k, -1)  # output channel c_w k^2 + kh k + kw
+        b5r = b5.view(cw, k, k)
+        for i in range(k):  # conv 5 restricted to the taps of row i, then their aggregation
+            rows = torch.baddbmm(b5r[:, i].reshape(-1, 1), w5r[:, i].reshape(cw * k, -1).expand(n, -1, -1), hid)
+            acc.add_row(rows.view(n, cw, k, L), i)  # (N, C_w, k, L)
 
 
 def _pair_delta(xi: torch.Tensor, xj: torch.Tensor, rel: str) -> torch.Tensor:
