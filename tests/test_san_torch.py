@@ -79,12 +79,13 @@ def test_lean_eval_path_equals_the_full_path():
         c = SAMConfig(in_planes=16, rel_planes=4, out_planes=16, share_planes=4, kernel_size=5, sa_type=sa_type,
                       relation=relation)
         m = tb.load_params(tb.SAM(c), ref.sam_init_params(c, rng)).eval()
-        x = torch.randn(2, 16, 9, 30)  # one map wide enough for the row path, one narrow enough for the flat path
-        with torch.no_grad():
-            lean = m(x)
-            m.lean = False
-            full = m(x)
-        torch.testing.assert_close(lean, full, rtol=1e-5, atol=1e-5)
+        for x in (torch.randn(2, 16, 9, 30), torch.randn(1, 16, 11, 6)):  # row-wise and flat accumulation
+            with torch.no_grad():
+                m.lean = True
+                lean = m(x)
+                m.lean = False
+                full = m(x)
+            torch.testing.assert_close(lean, full, rtol=1e-5, atol=1e-5)
 
 
 def test_eval_fast_stem_equals_the_official_order():

@@ -5,7 +5,9 @@ Hadamard, concatenation, dot product) and patchwise relation (concatenation,
 star, clique) with reflection and zero padding on odd, non-square maps; batch
 1 with 5x5 footprints; inputs of scale 30; no position encoding; one case with
 every option non-default (``op-custom``); tiny SAN networks (pairwise,
-patchwise, and ``net-custom`` with every option off its default).
+patchwise, and ``net-custom`` with every option off its default); the six
+released structures (SAN10/15/19 layer counts, pairwise and patchwise) at test
+widths on 64 x 64 images (``net-san10-pair`` ...).
 
 Suites: PyTorch eval through the lean path and through the full path, train mode over
 two steps (outputs, running statistics, counters), gradients against central
@@ -24,7 +26,20 @@ import numpy as np
 from tenfold.numpy_ref import san as ref
 
 from ..case import Case, Comparison, Suite
-from .cases import CASES, F32_64, GRAD, METHOD, NETS, OPS, config_of, eval_comparisons, make_case, params, x_of
+from .cases import (
+    CASES,
+    F32_64,
+    GRAD,
+    METHOD,
+    NETS,
+    OPS,
+    RELEASED,
+    config_of,
+    eval_comparisons,
+    make_case,
+    params,
+    x_of,
+)
 from .tf_suites import _eval as _tf_eval
 from .tf_suites import _grad_fd as _tf_grad_fd
 from .tf_suites import _grad_vs_torch as _tf_grad_vs_torch
@@ -66,17 +81,24 @@ def _onnx(backend: str):
     return run
 
 
+TINY = tuple(n for n in NETS if n not in RELEASED)
 _TF_GRAPH = ("op-pair-subtraction-reflect", "op-pair-concatenation-zero", "op-patch-concatenation-reflect",
              "op-patch-star-zero", "op-custom")
 
 SUITES: tuple[Suite, ...] = (
-    Suite("torch", "eval", F32_64, (*OPS, *NETS), _torch_eval(lean=True)),
+    Suite("torch", "eval", F32_64, (*OPS, *TINY), _torch_eval(lean=True)),
+    # the released structures run at 64 px, where BatchNorm sees 2x2 and 4x4 maps in stages 3-4: channels of
+    # near-zero batch variance amplify float32 rounding by orders of magnitude for some draws, so these
+    # structural checks are float64 (float32 numerics are held on the tiny networks and the operators)
+    Suite("torch", "eval", ("float64",), RELEASED, _torch_eval(lean=True)),
     Suite("torch", "eval-full", F32_64, (*OPS, "net-pair"), _torch_eval(lean=False)),
-    Suite("torch", "train", F32_64, (*OPS, *NETS), _torch_train),
+    Suite("torch", "train", F32_64, (*OPS, *TINY), _torch_train),
+    Suite("torch", "train", ("float64",), RELEASED, _torch_train),
     Suite("torch", "grad-fd", ("float64",), (*GRAD, "net-patch"), _torch_grad_fd(training=False)),
     Suite("torch", "grad-fd-train", ("float64",), (*GRAD, "net-pair"), _torch_grad_fd(training=True)),
-    Suite("torch", "load-official", F32_64, ("op-pair-subtraction-reflect", *NETS), _load_official),
-    Suite("tf", "eval", F32_64, (*OPS, *NETS), _tf_eval(graph=False)),
+    Suite("torch", "load-official", F32_64, ("op-pair-subtraction-reflect", *TINY), _load_official),
+    Suite("tf", "eval", F32_64, (*OPS, *TINY), _tf_eval(graph=False)),
+    Suite("tf", "eval", ("float64",), ("net-san10-patch", "net-san19-pair"), _tf_eval(graph=False)),
     Suite("tf", "eval-graph", ("float32",), (*_TF_GRAPH, "net-patch"), _tf_eval(graph=True)),
     Suite("tf", "train", F32_64, (*OPS, "net-pair", "net-custom"), _tf_train(graph=False)),
     Suite("tf", "train-graph", ("float64",), ("op-patch-concatenation-zero", "net-patch"), _tf_train(graph=True)),
@@ -92,7 +114,7 @@ SUITES: tuple[Suite, ...] = (
 
 #: numpy_ref computing in float32 against its own float64 result (tests/test_reference_properties.py).
 REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
-    Suite("numpy", "float32", ("float32",), (*OPS, *NETS), _numpy_f32),
+    Suite("numpy", "float32", ("float32",), (*OPS, *TINY), _numpy_f32),
 )
 
 __all__ = ["CASES", "METHOD", "REFERENCE_SELF_CHECKS", "SUITES", "make_case"]

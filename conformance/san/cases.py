@@ -59,6 +59,12 @@ NET_CASES: dict[str, tuple[nets.SANConfig, tuple[int, ...]]] = {
                                        rel_ratio=8, mid_ratio=2, bn_eps=1e-3, bn_momentum=0.2), (2, 3, 9, 7)),
 }
 
+#: The six released structures (official layer counts, both kinds) at test widths, kernels 3-5 and 64 px.
+for _name, _make in nets.PRESETS.items():
+    NET_CASES[f"net-{_name}"] = (_make().replace(widths=(16, 32, 32, 64, 64), stem_width=8, kernels=(3, 5, 5, 3, 3),
+                                                 share_planes=2, num_classes=10), (2, 3, 64, 64))
+RELEASED = tuple(f"net-{name}" for name in nets.PRESETS)
+
 OPS = tuple(OP_CASES)
 NETS = tuple(NET_CASES)
 CASES = (*OPS, *NETS)
@@ -172,6 +178,6 @@ def fd_comparisons(case: Case, grads: dict[str, np.ndarray], training: bool) -> 
             Comparison("<dy/dparams, v>", np.array(dp), np.array(fd_p), tol)]
 
 
-__all__ = ["CASES", "F32_64", "GRAD", "METHOD", "NETS", "NET_CASES", "OPS", "OP_CASES", "STEPS", "config_of",
-           "eval_comparisons", "fd_comparisons", "forward_ref", "make_case", "params", "tolerances",
+__all__ = ["CASES", "F32_64", "GRAD", "METHOD", "NETS", "NET_CASES", "OPS", "OP_CASES", "RELEASED", "STEPS",
+           "config_of", "eval_comparisons", "fd_comparisons", "forward_ref", "make_case", "params", "tolerances",
            "train_comparisons", "x_of"]
