@@ -11,16 +11,19 @@ Three execution paths compute the same function:
 
 * **full** (train mode, or whenever autograd records): the official
   formulation on ``(N, C, k^2, H*W)`` tensors built with ``F.unfold`` of the
-  padded maps (the official test references); gamma's BatchNorms see every footprint value (train-mode
-  statistics as the official code). Aggregation shifts and accumulates
+  padded maps (the official test references); gamma's BatchNorms see every
+  footprint value (train-mode statistics as the official code). Aggregation shifts and accumulates
   (``addcmul_`` over the ``k^2`` taps on views of the padded ``x3``), never
   materialising the ``k^2`` footprints of ``x3``.
 * **lean** (eval mode without autograd, e.g. under ``torch.inference_mode``):
-  BatchNorms act as per-channel affine maps, so gamma runs one kernel row
-  (``k`` taps) at a time: the ``k^2``-wide relation tensor of the whole layer
-  never exists (peak ``1/k`` of it), the first BatchNorm is folded into the
-  relation (subtraction, summation, patchwise concatenation) and the second
-  into its convolution, and the position term is computed once per call.
+  BatchNorms act as per-channel affine maps, so gamma, the weights and the
+  aggregation run one kernel row (``k`` taps) at a time: neither the
+  ``k^2``-wide relation tensor nor the ``(N, C_w, k^2, H*W)`` weights of the
+  layer ever exist (peak ``1/k`` of them); the pairwise softmax is computed
+  online (running maximum and sum, earlier rows rescaled), the first
+  BatchNorm is folded into the relation (subtraction, summation, patchwise
+  concatenation) and the second into its convolution, and the position term
+  is computed once per call.
 * **export** (inside ``torch.export``/``torch.onnx.export``): the full
   formulation with one unfold per operator built from the ``k^2`` shifted
   slices of the padded ``[x2, x3]`` (ONNX ``Slice`` + ``Concat``, which
