@@ -82,8 +82,9 @@ def unfold(x: torch.Tensor, kernel_size: int, padding: str) -> torch.Tensor:
     n, c, h, w = x.shape
     k = kernel_size
     xp = pad(x, k // 2, padding)
-    if _exporting():
-        return torch.stack([xp[..., i:i + h, j:j + w] for i in range(k) for j in range(k)], 2).view(n, c, k * k, h * w)
+    if _exporting():  # k row bands, then k columns of each: k + k^2 slice nodes instead of 2 k^2
+        bands = [xp[..., i:i + h, :] for i in range(k)]
+        return torch.stack([b[..., j:j + w] for b in bands for j in range(k)], 2).view(n, c, k * k, h * w)
     return F.unfold(xp, k).view(n, c, k * k, h * w)
 
 
@@ -311,24 +312,58 @@ class SAM(nn.Module):
         return aggregation(x3, w, self.config.kernel_size, self.config.padding)
 
     def _forward_export(self, x: torch.Tensor) -> torch.Tensor:
-        """The full formulation with one unfold of ``[x2, x3]`` (``[x1, x2, x3]`` for the clique product):
-        one set of k^2 slices per operator in the graph."""
+        """The full formulation for export: footprints of ``x2`` and ``x3`` (and ``x1`` for the clique product)
+        as stacks of k^2 slices, gamma without concatenated copies in eval mode."""
         c = self.config
         n, _, h, w = x.shape
         r, k2, cw = c.rel_planes, c.taps, c.weight_planes
-        y = self._qkv_joint(x)
-        x1, x2 = y[:, :r], y[:, r:2 * r]
-        first = 0 if c.rel == "clique" else r  # x1's footprints only where the relation reads them
-        u = unfold(y[:, first:], c.kernel_size, c.padding)  # (N, 2r + out - first, k^2, L)
-        delta = relation(x1, x2, c, xj=u[:, r - first:2 * r - first], xk=u[:, :r] if first == 0 else None)
-        if c.sa_type == "pairwise":
+        folded = not self.training and c.rel in ("subtraction", "summation")
+        if folded:  # BN0(x1 -+ x2_j) = (s x1 + t) -+ s x2_j: BatchNorm 0 goes into conv1 and conv2
+            s0, t0 = _affine(self.conv_w[0])
+            s0, t0 = s0[:r, None, None, None], t0[:r]
+            weight = torch.cat([self.conv1.weight * s0, self.conv2.weight * s0, self.conv3.weight])
+            bias = torch.cat([self.conv1.bias * s0.flatten() + t0, self.conv2.bias * s0.flatten(), self.conv3.bias])
+            x1, x2, x3 = F.conv2d(x, weight, bias).split([r, r, c.out_planes], 1)
+        else:
+            x1, x2, x3 = self._qkv(x)
+        # separate unfolds: onnxruntime copies on every Split, and one over k^2-wide footprints costs more
+        # than the extra Slice nodes
+        xj = unfold(x2, c.kernel_size, c.padding)  # (N, r, k^2, L)
+        xk = unfold(x1, c.kernel_size, c.padding) if c.rel == "clique" else None
+        if self.training:  # (torch.export of a train-mode model) gamma on the concatenated input
+            delta = relation(x1, x2, c, xj=xj, xk=xk)
             if c.uses_position:
                 delta = torch.cat([delta, self._position(x).expand(n, -1, -1, -1)], 1)
-            wt = torch.softmax(self.conv_w(delta), dim=2)
-        else:
-            wt = self.conv_w(delta).view(n, cw, k2, h * w)
-        patches = u[:, 2 * r - first:].reshape(n, c.out_planes // cw, cw, k2, h * w)  # channel g * C_w + c_w
+            logits = self.conv_w(delta)
+        elif c.sa_type == "patchwise" and c.rel == "concatenation":  # no concatenated copy of the footprints
+            logits = self._gamma_split([x1.reshape(n, r, 1, h * w), xj.reshape(n, r * k2, 1, h * w)])
+        else:  # the relation, and the batch-free position channels added after conv 2 (no Expand/Concat)
+            delta = relation(x1, x2, c, xj=xj, xk=xk)
+            logits = self._gamma_split([delta, self._position(x)] if c.uses_position else [delta], folded)
+        wt = torch.softmax(logits, dim=2) if c.sa_type == "pairwise" else logits.view(n, cw, k2, h * w)
+        patches = unfold(x3, c.kernel_size, c.padding).view(n, c.out_planes // cw, cw, k2, h * w)  # g C_w + c_w
         return (patches * wt.unsqueeze(1)).sum(dim=3).view(n, c.out_planes, h, w)
+
+    def _gamma_split(self, parts: list[torch.Tensor], first_normalised: bool = False) -> torch.Tensor:
+        """Eval-mode gamma on the channel concatenation of ``parts`` without concatenating them.
+
+        BatchNorm 0 and ReLU act per channel and conv 2 is linear, so each part gets its slice of both
+        and the conv 2 results are summed (broadcasting a batch-1 part, the position channels).
+        ``first_normalised``: BatchNorm 0 is already folded into the first part.
+        """
+        bn0, conv2 = self.conv_w[0], self.conv_w[2]
+        hidden, start = None, 0
+        for index, part in enumerate(parts):
+            stop = start + part.shape[1]
+            if index == 0 and first_normalised:
+                z = torch.relu(part)
+            else:
+                z = torch.relu(F.batch_norm(part, bn0.running_mean[start:stop], bn0.running_var[start:stop],
+                                            bn0.weight[start:stop], bn0.bias[start:stop], False, 0.0, bn0.eps))
+            term = F.conv2d(z, conv2.weight[:, start:stop])
+            hidden = term if hidden is None else hidden + term
+            start = stop
+        return self.conv_w[5](self.conv_w[4](self.conv_w[3](hidden)))
 
     # -- the lean eval path -------------------------------------------------------------------------------
 
