@@ -20,6 +20,7 @@ for backend in torch tf; do
   tenfold run-onnx "out/frelu_cifar_$backend.onnx" out/probe.npy
 done
 # SAN: a tiny pairwise network exported from PyTorch and a tiny patchwise one from TensorFlow, each checked in
-# onnxruntime against numpy_ref at two batch sizes
+# onnxruntime against numpy_ref at two batch sizes, then run once through `tenfold run-onnx`
 tenfold export san-tiny-pair --backend torch --size 16 --out out/san_tiny_pair_torch.onnx
 tenfold export san-tiny-patch --backend tf --size 16 --out out/san_tiny_patch_tf.onnx
+for model in san_tiny_pair_torch san_tiny_patch_tf; do tenfold run-onnx "out/$model.onnx" out/probe.npy; done

@@ -14,7 +14,7 @@ from .errors import TenfoldError, expected
 
 #: Every method id, in the order the project implements them. A method is
 #: listed here once its spec module exists; conformance iterates over this.
-METHOD_IDS: tuple[str, ...] = ("mish", "radam", "frelu", "cutmix", "vit", "augmix", "simclr", "toonify", "crgan")
+METHOD_IDS: tuple[str, ...] = ("mish", "radam", "frelu", "cutmix", "vit", "augmix", "simclr", "toonify", "crgan", "san")
 
 #: The ten ids of the mission, implemented or not (for messages and docs).
 ALL_METHOD_IDS: tuple[str, ...] = (
