@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {"Runner": "runtime", "runner": "runtime", "export_onnx": "api"}
-_MODULES = ("mish", "vit", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx")
+_MODULES = ("mish", "vit", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx", "verify")
 
 
 def __getattr__(name: str):
