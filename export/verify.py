@@ -134,7 +134,7 @@ class VerifyReport:
     method: str
     provider: str = ""
     config: Any = None
-    config_source: str = ""
+    config_source: str = "-"
     weights: str = ""
     inputs_source: str = ""
     items: list[Item] = field(default_factory=list)
@@ -190,7 +190,7 @@ class VerifyReport:
         if not self.ran and not fails:
             fails = ["the model was not run"]
         verdict = "PASS" if not fails else f"FAIL ({len(fails)} problem{'s' if len(fails) > 1 else ''})"
-        lines.append(f"result: {verdict} in {self.seconds:.1f} s")
+        lines.append(f"result: {verdict} in {self.seconds:.2f} s")
         lines += [f"  - {f}" for f in fails]
         return "\n".join(lines)
 
@@ -285,7 +285,7 @@ def _onnx_check(path: Path, report: VerifyReport) -> None:
 
 def _file_metadata(session, report: VerifyReport) -> ExportMetadata | None:
     props = dict(session.get_modelmeta().custom_metadata_map)
-    if not any(k.startswith("tenfold.") for k in props):
+    if "tenfold.method" not in props:  # none, or only the generic exporters' provenance keys
         return None
     try:
         return ExportMetadata.from_props(props, "verify")
