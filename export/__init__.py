@@ -24,7 +24,8 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {"Runner": "runtime", "runner": "runtime", "export_onnx": "api"}
-_MODULES = ("mish", "vit", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx", "verify")
+_MODULES = ("mish", "vit", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx", "verify",
+            "optimize")
 
 
 def __getattr__(name: str):

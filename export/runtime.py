@@ -62,13 +62,16 @@ def _check_input(spec, x: object) -> None:
         raise ExportError(expected(f"Runner input {spec.name!r}", f"shape {want}", f"shape {x.shape}"))
 
 
-def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -> Runner:
+def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto",
+           options: ort.SessionOptions | None = None) -> Runner:
     """Open ``model`` in onnxruntime.
 
     Args:
         model: A ``ModelProto`` or the path of an ``.onnx`` file.
         provider: ``"auto"`` (CUDA if onnxruntime offers it, else CPU),
             ``"cuda"`` or ``"cpu"``.
+        options: Session options (threads, graph optimisation level; see
+            :func:`tenfold.export.optimize.session_options`); onnxruntime's defaults when ``None``.
 
     Returns:
         A :class:`Runner`; ``runner.provider`` names the provider in use
@@ -98,7 +101,7 @@ def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -
         if os.path.getsize(source) == 0:
             raise ExportError(expected("runner", "an .onnx model file", f"{source} (an empty file)"))
     try:
-        session = ort.InferenceSession(source, providers=wanted)
+        session = ort.InferenceSession(source, sess_options=options, providers=wanted)
     except Exception as err:  # onnxruntime raises its own types (InvalidProtobuf, Fail, NoSuchFile, ...)
         raise ExportError(expected("runner", "an ONNX model onnxruntime can load", f"{name} ({_ort_reason(err)})")
                           ) from None

@@ -332,11 +332,10 @@ def verify(model: str | os.PathLike, weights: str | os.PathLike | None = None, m
     report = VerifyReport(str(path), method or "?")
     if not path.is_file():
         raise TenfoldError(expected("verify", "an existing .onnx file", f"{path} (no such file)"))
+    _check_provider(provider)
     try:
         run = runner(path, provider)
-    except TenfoldError:
-        raise
-    except Exception as err:  # onnxruntime raises its own types for unreadable files
+    except Exception as err:  # an unreadable file (onnxruntime's own error types, or the runner's ExportError)
         report.add("load", False, f"onnxruntime cannot open the file: {type(err).__name__}: "
                                   f"{str(err).strip().splitlines()[0][:300]}")
         report.seconds = time.perf_counter() - start
@@ -483,6 +482,17 @@ def verify(model: str | os.PathLike, weights: str | os.PathLike | None = None, m
         _top1(report, np.concatenate(all_y), np.concatenate(all_e), tol)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_provider(provider: str) -> None:
+    """A provider that cannot be had is a usage error (exit 2), not a failed model."""
+    import onnxruntime as ort
+
+    if provider not in ("auto", "cpu", "cuda"):
+        raise TenfoldError(expected("verify", "provider 'auto', 'cpu' or 'cuda'", repr(provider)))
+    if provider == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise TenfoldError(expected("verify --provider cuda", "onnxruntime with the CUDAExecutionProvider",
+                                    f"providers {ort.get_available_providers()}"))
 
 
 def _spatial(shape: list, c: int) -> tuple[int, int] | None:
