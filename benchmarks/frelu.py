@@ -127,7 +127,8 @@ def _calibrated(preset: str, images: np.ndarray):
     return model.eval()
 
 
-def onnx_suite(batch: int, size: int, repeat: int, quant_images: int, threads: int) -> list[dict]:
+def onnx_suite(batch: int, size: int, repeat: int, quant_images: int, threads: int, device: str = "auto"
+               ) -> list[dict]:
     """The onnxruntime rows of :mod:`tenfold.benchmarks.onnx_speed` for ResNet-50-FReLU."""
     import torch
 
@@ -169,8 +170,20 @@ def onnx_suite(batch: int, size: int, repeat: int, quant_images: int, threads: i
         ]
         rows = ox.variant_table(lambda: model(xt), variants, x, expected, tol.atol, tol.rtol, repeat)
         next(r for r in rows if r["variant"].startswith("+ level all"))["headline"] = True
-        wall = ox.wall_table(lambda: model(xt), [v for v in variants if v.label.startswith("+ level all")], x,
-                             repeat, threads or None)
+        dev = ox.pick_device(device)
+        if dev[0] == "cuda":
+            gpu_model, xg = model.to("cuda"), xt.to("cuda")
+
+            def torch_fn():
+                y = gpu_model(xg)
+                torch.cuda.synchronize()
+                return y
+        else:
+            def torch_fn():
+                return model(xt)
+        wall = ox.wall_table(torch_fn, [v for v in variants if v.label.startswith("+ level all")], x, repeat,
+                             threads or None, dev)
+        model = model.cpu()
         wall[1]["headline"] = True
         rows += wall
         if quant_images > 0:
@@ -227,12 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX export and onnxruntime run")
     parser.add_argument("--quant-images", type=int, default=1000, help="images of the int8 top-1 agreement "
                         "(0 skips the int8 table; default 1000)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device of the onnxruntime "
+                        "wall-clock comparison (auto: CUDA when torch and onnxruntime both have it)")
     parser.add_argument("--json", help="also write the measurements to this file")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     rows = measure(args.batch, args.size, args.repeat, not args.no_onnx, args.threads)
     if not args.no_onnx:
-        rows += onnx_suite(args.batch, args.size, args.repeat, args.quant_images, args.threads)
+        rows += onnx_suite(args.batch, args.size, args.repeat, args.quant_images, args.threads, args.device)
     return emit(report(rows, args.batch, args.size), rows, args.json)
 
 

@@ -62,13 +62,39 @@ def _times(fn: Callable[[], object], repeat: int, clock: Callable[[], float], wa
     return out
 
 
-def _session(path: Path, level: str, threads: int | None, spinning: bool | None = None):
+def _session(path: Path, level: str, threads: int | None, spinning: bool | None = None, provider: str = "cpu"):
     from tenfold.export.optimize import session_options
     from tenfold.export.runtime import runner
 
     start = time.perf_counter()
-    run = runner(path, "cpu", session_options(threads=threads, level=level, spinning=spinning))
+    run = runner(path, provider, session_options(threads=threads, level=level, spinning=spinning))
     return run, time.perf_counter() - start
+
+
+def pick_device(device: str) -> tuple[str, str]:
+    """``("cuda" | "cpu", why)``: CUDA when asked for (or ``auto``) and both torch and onnxruntime have it."""
+    import onnxruntime as ort
+
+    ort_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    try:
+        import torch
+
+        torch_cuda = torch.cuda.is_available()
+    except ImportError:
+        torch_cuda = False
+    if device == "cpu":
+        return "cpu", "CPU (asked for)"
+    if torch_cuda and ort_cuda:
+        import torch
+
+        return "cuda", f"GPU {torch.cuda.get_device_name(0)} (torch cuda, onnxruntime CUDAExecutionProvider, TF32 off)"
+    why = "CPU: " + ", ".join(w for w, ok in (("torch has no CUDA device", torch_cuda),
+                                            ("onnxruntime has no CUDAExecutionProvider", ort_cuda)) if not ok)
+    if device == "cuda":
+        from tenfold.spec.errors import TenfoldError, expected
+
+        raise TenfoldError(expected("bench --device cuda", "torch with a CUDA device and onnxruntime-gpu", why))
+    return "cpu", why
 
 
 def exact(y: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> tuple[bool, float]:
@@ -106,15 +132,19 @@ def variant_table(torch_fn: Callable[[], object], variants: Iterable[Variant], x
 
 
 def wall_table(torch_fn: Callable[[], object], variants: Iterable[Variant], x: np.ndarray, repeat: int,
-               threads: int | None) -> list[dict]:
-    """Wall-clock seconds per call, torch eager and each variant interleaved call by call."""
+               threads: int | None, device: tuple[str, str] = ("cpu", "CPU")) -> list[dict]:
+    """Wall-clock seconds per call, torch eager and each variant interleaved call by call.
+
+    ``device``: from :func:`pick_device`; with ``"cuda"``, ``torch_fn`` must run on the GPU and
+    synchronise, and onnxruntime uses its CUDA provider (the same runner, another provider).
+    """
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     fns = {"torch eager (fp32)": torch_fn}
     for v in variants:
-        run, _ = _session(v.path, v.level, threads=threads, spinning=False)
+        run, _ = _session(v.path, v.level, threads=threads, spinning=False, provider=device[0])
         fns[v.label] = lambda r=run: r(x)
     times: dict[str, list[float]] = {k: [] for k in fns}
     with torch.inference_mode():
@@ -126,6 +156,7 @@ def wall_table(torch_fn: Callable[[], object], variants: Iterable[Variant], x: n
                 fn()
                 times[k].append(time.perf_counter() - start)
     label = f"{threads} thread(s)" if threads else f"default threads (torch {torch.get_num_threads()})"
+    label = device[1] if device[0] == "cuda" else f"{device[1]}; {label}"
     base = statistics.median(times["torch eager (fp32)"])
     return [{"part": "wall", "variant": k, "ms": 1e3 * statistics.median(ts), "best_ms": 1e3 * min(ts),
              "x_torch": base / statistics.median(ts), "note": label} for k, ts in times.items()]
@@ -215,5 +246,5 @@ def format_report(rows: list[dict], title: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Variant", "cpu_name", "exact", "format_report", "image_batches", "quant_table", "variant_table",
-           "wall_table"]
+__all__ = ["Variant", "cpu_name", "exact", "format_report", "image_batches", "pick_device", "quant_table",
+           "variant_table", "wall_table"]

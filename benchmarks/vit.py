@@ -63,7 +63,7 @@ def _params(config):
 
 
 def measure(variant: str, preset: str, batch: int, repeat: int, quant_images: int = 1000,
-            threads: int | None = None) -> dict:
+            threads: int | None = None, device: str = "auto") -> dict:
     """Seconds per batch of one variant (run inside a fresh process)."""
     if variant == "peak":
         import torch
@@ -75,7 +75,7 @@ def measure(variant: str, preset: str, batch: int, repeat: int, quant_images: in
         flops = 2 * 2048 ** 3
         return {"variant": variant, "fp32_gflops": flops / t32 / 1e9, "bf16_gflops": flops / t16 / 1e9}
     if variant == "onnx-suite":
-        return {"variant": variant, "rows": onnx_suite(preset, batch, repeat, quant_images, threads)}
+        return {"variant": variant, "rows": onnx_suite(preset, batch, repeat, quant_images, threads, device)}
     config, x = _images(preset, batch)
     if variant.startswith("torch"):
         import torch
@@ -119,7 +119,8 @@ def measure(variant: str, preset: str, batch: int, repeat: int, quant_images: in
     return {"variant": variant, "seconds": seconds}
 
 
-def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads: int | None) -> list[dict]:
+def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads: int | None,
+               device: str = "auto") -> list[dict]:
     """The onnxruntime rows of :mod:`tenfold.benchmarks.onnx_speed` for ViT (exports into a temporary folder)."""
     import numpy as np
     import torch
@@ -166,7 +167,19 @@ def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads:
         best = max(rows[1:], key=lambda r: r["x_torch"])
         next(r for r in rows if r["variant"].startswith("+ level all"))["headline"] = True
         wall_variants = [v for v in variants if v.label.startswith(("+ level all", "optimised graph"))]
-        wall = ox.wall_table(lambda: model(xt), wall_variants, x, repeat, threads)
+        dev = ox.pick_device(device)
+        if dev[0] == "cuda":
+            gpu_model, xg = model.to("cuda"), xt.to("cuda")
+
+            def torch_fn():
+                y = gpu_model(xg)
+                torch.cuda.synchronize()
+                return y
+        else:
+            def torch_fn():
+                return model(xt)
+        wall = ox.wall_table(torch_fn, wall_variants, x, repeat, threads, dev)
+        model = model.cpu()
         wall[1]["headline"] = True
         rows += wall
         for r in rows:
@@ -234,7 +247,7 @@ def measure_timm(variant: str, batch: int, repeat: int) -> list[dict]:
 
 
 def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[str, ...] = VARIANTS + PEER_VARIANTS,
-        quant_images: int = 1000, threads: int | None = None) -> list[dict]:
+        quant_images: int = 1000, threads: int | None = None, device: str = "auto") -> list[dict]:
     rows = []
     for v in variants:
         if v in PEER_VARIANTS:
@@ -245,7 +258,7 @@ def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[s
         else:
             rows.append(in_subprocess("tenfold.benchmarks.vit", "--worker", v, "--preset", preset, "--batch",
                                       str(batch), "--repeat", str(repeat), "--quant-images", str(quant_images),
-                                      "--threads", str(threads or 0)))
+                                      "--threads", str(threads or 0), "--device", device))
     return rows
 
 
@@ -300,17 +313,19 @@ def main(argv: list[str] | None = None) -> int:
                         "(onnx-suite; 0 skips the int8 table; default 1000)")
     parser.add_argument("--threads", type=int, default=0, help="threads of the wall-clock comparison (onnx-suite; "
                         "default 0: the frameworks' defaults)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device of the wall-clock "
+                        "comparison (onnx-suite; auto: CUDA when torch and onnxruntime both have it)")
     parser.add_argument("--json", help="also write the measurements to this file")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(measure(args.worker, args.preset, args.batch, args.repeat, args.quant_images,
-                                 args.threads or None)))
+                                 args.threads or None, args.device)))
         return 0
     variants = tuple(args.variant or VARIANTS + PEER_VARIANTS)
     if "peak" not in variants:
         variants = ("peak", *variants)
-    rows = run(args.preset, args.batch, args.repeat, variants, args.quant_images, args.threads or None)
+    rows = run(args.preset, args.batch, args.repeat, variants, args.quant_images, args.threads or None, args.device)
     return emit(report(rows, args.preset, args.batch), rows, args.json)
 
 

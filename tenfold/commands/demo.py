@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo-digits", help="folder for the model, weights and test images")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of the training framework (default 1: "
                         "fastest for a model this small, and kind to a shared machine)")
+    parser.add_argument("--limit", type=int, help="use at most this many training images and a quarter as many test "
+                        "images (a quick trial of the pipeline)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and CutMix")
 
 
@@ -131,6 +133,8 @@ def train_torch(model_kind: str, config, x: np.ndarray, y: np.ndarray, args) -> 
     from tenfold.torch_backend.radam import RAdam
 
     device = "cuda" if args.provider in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+    if args.provider == "cuda" and device == "cpu":
+        print("note: torch has no CUDA device; training on the CPU, serving on the GPU", flush=True)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     if model_kind == "vit":
@@ -156,7 +160,7 @@ def train_torch(model_kind: str, config, x: np.ndarray, y: np.ndarray, args) -> 
         model.train()
         order = rng.permutation(len(x))
         losses, correct = [], 0
-        for i in range(0, len(order), args.batch):
+        for i in range(0, max(len(order) - args.batch, 0) + 1, args.batch):  # full batches: one trace in TF
             idx = torch.from_numpy(order[i:i + args.batch])
             xb, targets = cutmix(xt[idx], yt[idx])
             xb, targets = xb.to(device), targets.to(device)
@@ -167,7 +171,8 @@ def train_torch(model_kind: str, config, x: np.ndarray, y: np.ndarray, args) -> 
             opt.step()
             losses.append(float(loss.detach()))
             correct += int((logits.argmax(1) == targets.argmax(1)).sum())
-        _progress(epoch + 1, args.epochs, float(np.mean(losses)), correct / len(x), time.perf_counter() - start)
+        _progress(epoch + 1, args.epochs, float(np.mean(losses)), correct / (len(losses) * min(args.batch, len(x))),
+                  time.perf_counter() - start)
     model = model.eval().cpu()
     return {k: np.asarray(v, np.float32) for k, v in tb.get_params(model).items()}, model
 
@@ -218,12 +223,13 @@ def train_tf(model_kind: str, config, x: np.ndarray, y: np.ndarray, args) -> tup
         lr.assign(_lr(args.lr, epoch, args.epochs))
         order = rng.permutation(len(x))
         losses, correct = [], 0
-        for i in range(0, len(order), args.batch):
+        for i in range(0, max(len(order) - args.batch, 0) + 1, args.batch):  # full batches: one trace in TF
             idx = order[i:i + args.batch]
             loss, hits = step(tf.constant(nhwc[idx]), tf.constant(y[idx]))
             losses.append(float(loss))
             correct += int(hits)
-        _progress(epoch + 1, args.epochs, float(np.mean(losses)), correct / len(x), time.perf_counter() - start)
+        _progress(epoch + 1, args.epochs, float(np.mean(losses)), correct / (len(losses) * min(args.batch, len(x))),
+                  time.perf_counter() - start)
     return {k: np.asarray(v, np.float32) for k, v in tfb.get_params(model).items()}, model
 
 
@@ -293,16 +299,32 @@ def serve(path: Path, pixels: np.ndarray, folder: Path, provider: str) -> np.nda
     return np.array([found[f] for f in files])
 
 
+def _check_provider(provider: str) -> None:
+    """``--provider cuda`` needs onnxruntime's CUDA provider (torch's device is reported when training starts)."""
+    if provider == "cuda":
+        import onnxruntime as ort
+
+        from tenfold.spec.errors import TenfoldError, expected
+
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise TenfoldError(expected("tenfold demo --provider cuda", "onnxruntime with the CUDAExecutionProvider",
+                                        f"providers {ort.get_available_providers()}"))
+
+
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tenfold.spec.errors import TenfoldError
 
     out = Path(args.out)
     try:
+        _check_provider(args.provider)
         xtr_pix, ytr, xte_pix, yte = load_digits(args.seed)
     except TenfoldError as err:
         print(f"tenfold demo: {err}", file=sys.stderr)
         return 2
+    if args.limit:
+        xtr_pix, ytr = xtr_pix[: args.limit], ytr[: args.limit]
+        xte_pix, yte = xte_pix[: max(args.limit // 4, 1)], yte[: max(args.limit // 4, 1)]
     config = model_config(args.model)
     meta = convention(args.model, config)
     xtr, xte = to_inputs(xtr_pix, meta), to_inputs(xte_pix, meta)
