@@ -40,6 +40,13 @@ class Variant:
     session_s: float = field(default=0.0, init=False)
 
 
+def say(text: str) -> None:
+    """A progress line on stderr (the report itself goes to stdout)."""
+    import sys
+
+    print(f"[onnx bench] {text}", file=sys.stderr, flush=True)
+
+
 def cpu_name() -> str:
     """The CPU model from /proc/cpuinfo (the ratios depend on it: MKL and MLAS differ by vendor)."""
     try:
@@ -119,6 +126,7 @@ def variant_table(torch_fn: Callable[[], object], variants: Iterable[Variant], x
     rows = [{"part": "cpu", "variant": "torch eager (fp32)", "ms": 1e3 * statistics.median(t_torch),
              "best_ms": 1e3 * min(t_torch), "note": ""}]
     for v in variants:
+        say(f"timing {v.label} (CPU time, one thread)")
         run, v.session_s = _session(v.path, v.level, threads=1)
         ok, err = exact(run(x)[0], expected, atol, rtol)
         ts = _times(lambda r=run: r(x), repeat, time.thread_time)
@@ -174,6 +182,7 @@ def quant_table(fp32: Path, quantized: dict[str, Path], x: np.ndarray, batches: 
         rows.append({"part": "int8", "variant": k, "ms": 1e3 * statistics.median(ts), "best_ms": 1e3 * min(ts),
                      "mb": p.stat().st_size / 1e6, "agree": 0, "n": 0, "max_logit_diff": 0.0})
     del one
+    say(f"top-1 agreement of {', '.join(quantized)} with fp32 on {n_images} images")
     for xb in batches():
         y = runs["fp32"](xb)[0].astype(np.float64)
         for r in rows:
@@ -246,5 +255,5 @@ def format_report(rows: list[dict], title: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Variant", "cpu_name", "exact", "format_report", "image_batches", "pick_device", "quant_table",
+__all__ = ["Variant", "cpu_name", "exact", "format_report", "image_batches", "pick_device", "quant_table", "say",
            "variant_table", "wall_table"]

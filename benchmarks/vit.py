@@ -147,6 +147,7 @@ def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads:
     tol = spec.TOLERANCES.onnx["float32"]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
+        ox.say("exporting at opsets 18 and 23, transformer fusions, offline optimisation")
         ex.export_vit(config, params, d / "o18.onnx", opset=18, check=False, verbose=False)
         ex.export_vit(config, params, d / "o23.onnx", opset=23, check=False, verbose=False)
         fused = optimize.fuse_transformer(d / "o18.onnx", d / "fused.onnx", config.num_heads, config.hidden_size)
@@ -185,6 +186,7 @@ def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads:
         for r in rows:
             r["best_variant"] = best["variant"]
         if quant_images > 0:
+            ox.say("quantizing (dynamic int8)")
             quantize_int8(d / "o18.onnx", d / "int8.onnx", x, provider="cpu", mode="dynamic")
             rows += ox.quant_table(d / "o18.onnx", {"int8 dynamic (MatMulInteger)": d / "int8.onnx"},
                                    x, batches, quant_images, repeat)
