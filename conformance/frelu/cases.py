@@ -120,8 +120,8 @@ def net_config(case: Case) -> nets.NetConfig:
 
 
 #: Modes that run on a user's weights (``tenfold conformance --method frelu --weights W.npz``): the
-#: network forward in every backend and dtype, folded and unfolded, train-mode steps, both exports.
-WEIGHTS_MODES = ("folded", "net", "net-graph", "net-folded", "net-train", "from-torch", "from-tf")
+#: network forward in every backend and dtype, BatchNorm folded and not, train-mode steps, both exports.
+WEIGHTS_MODES = ("net", "net-graph", "net-folded", "net-train", "from-torch", "from-tf")
 
 
 def make_weights_case(params: dict[str, np.ndarray], config: nets.NetConfig, seed: int, batch: int = 2,
