@@ -14,12 +14,13 @@ pytest.importorskip("sklearn")
 
 def test_torch_vit_trains_exports_verifies_and_serves(tmp_path, capsys):
     pytest.importorskip("torch")
-    rc = main(["demo", "digits", "--epochs", "2", "--limit", "400", "--out", str(tmp_path), "--provider", "cpu"])
+    rc = main(["demo", "digits", "--epochs", "2", "--limit", "400", "--out", str(tmp_path), "--provider", "cpu",
+               "--quantize", "int8"])
     out = capsys.readouterr().out
     assert rc == 0, out[-3000:]
     for line in ("400 training and 100 test images", "epoch   2/2 [", "test accuracy (torch):", "result: PASS",
                  "top-1 agreement with the reference: 100/100", "test accuracy (onnxruntime via run-onnx):",
-                 "the same within one image; verify passed"):
+                 "the same within one image; verify passed", "int8 (dynamic) digits_vit_torch.int8.onnx"):
         assert line in out, line
     acc = [float(line.split(": ")[1].split("%")[0]) for line in out.splitlines() if line.startswith("test accuracy")]
     assert len(acc) == 2 and abs(acc[0] - acc[1]) <= 1 + 1e-9  # one image of 100
@@ -57,7 +58,8 @@ def test_tf_frelu_runs_end_to_end(tmp_path, capsys):
     pytest.importorskip("tensorflow")
     pytest.importorskip("tf2onnx")
     rc = main(["demo", "digits", "--backend", "tf", "--model", "frelu", "--epochs", "1", "--limit", "200",
-               "--out", str(tmp_path), "--provider", "cpu"])
+               "--out", str(tmp_path), "--provider", "cpu", "--quantize", "int8"])
     out = capsys.readouterr().out
     assert rc == 0, out[-3000:]
     assert "training a frelu in TensorFlow" in out and "the same within one image; verify passed" in out
+    assert "int8 (static) digits_frelu_tf.int8.onnx" in out

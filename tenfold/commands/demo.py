@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo-digits", help="folder for the model, weights and test images")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of the training framework (default 1: "
                         "fastest for a model this small, and kind to a shared machine)")
+    parser.add_argument("--quantize", choices=("int8",), help="also quantize the export (dynamic int8 for the ViT, "
+                        "static QDQ calibrated on 64 training images for FReLU) and compare it with fp32 on the "
+                        "test set")
     parser.add_argument("--limit", type=int, help="use at most this many training images and a quarter as many test "
                         "images (a quick trial of the pipeline)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and CutMix")
@@ -299,6 +302,20 @@ def serve(path: Path, pixels: np.ndarray, folder: Path, provider: str) -> np.nda
     return np.array([found[f] for f in files])
 
 
+def _quantized(path: Path, model_kind: str, calibration: np.ndarray, x: np.ndarray, y: np.ndarray,
+               provider: str) -> None:
+    """int8 model of the export: size, top-1 agreement with fp32 and accuracy on the test set."""
+    from tenfold.export.quantize import quantize_int8
+    from tenfold.export.runtime import runner
+
+    mode = "dynamic" if model_kind == "vit" else "static"
+    qpath = path.with_name(path.stem + ".int8.onnx")
+    rep = quantize_int8(path, qpath, x, provider=provider, mode=mode, calibration=calibration)
+    pred = runner(qpath, provider)(x)[0].argmax(1)
+    print(f"int8 ({mode}) {qpath.name}: {rep.summary()}; test accuracy {100 * np.mean(pred == y):.2f}% "
+          f"({int(np.sum(pred == y))}/{len(y)})", flush=True)
+
+
 def _check_provider(provider: str) -> None:
     """``--provider cuda`` needs onnxruntime's CUDA provider (torch's device is reported when training starts)."""
     if provider == "cuda":
@@ -353,6 +370,8 @@ def run(args: argparse.Namespace) -> int:
     pred = serve(path, xte_pix, out / "test_images", args.provider)
     hits_ort = int(np.sum(pred == yte))
     print(f"test accuracy (onnxruntime via run-onnx): {100 * hits_ort / len(yte):.2f}% ({hits_ort}/{len(yte)})")
+    if args.quantize:
+        _quantized(path, args.model, xtr[:64], xte, yte, args.provider)
     same = abs(hits_ort - hits_fw) <= 1
     print(f"{args.backend} {hits_fw}/{len(yte)} vs onnxruntime {hits_ort}/{len(yte)}: "
           f"{'the same within one image' if same else 'DIFFERENT by more than one image'}; "
