@@ -136,14 +136,13 @@ def onnx_suite(batch: int, size: int, repeat: int, quant_images: int, threads: i
     from tenfold.export import optimize
     from tenfold.export.quantize import quantize_int8
     from tenfold.numpy_ref.frelu import nets as ref_nets
-    from tenfold.spec.contracts import ExportMetadata
     from tenfold.spec.frelu import nets
     from tenfold.torch_backend.frelu import nets as tb
 
     from . import onnx_speed as ox
 
     config = nets.PRESETS["resnet50"]()
-    meta = ExportMetadata.from_props(ex._metadata(config, (1, 3, size, size), "torch"))
+    meta = ex.input_convention(config, (size, size))
     batches = ox.image_batches(max(quant_images, 32, batch), batch, (size, size), meta)
     calib = np.concatenate(list(_take(batches(), 32)))[:32]
     model = _calibrated("resnet50", calib)

@@ -209,6 +209,12 @@ def export_tf(model, path: str | os.PathLike, input_shape: tuple[int, ...] = (2,
     return Path(path)
 
 
+def input_convention(config: nets.NetConfig, size: tuple[int, int] = (224, 224)) -> ExportMetadata:
+    """The :class:`ExportMetadata` a FReLU export of ``config`` carries for ``size`` images (BGR pixels in
+    [0, 255], no normalisation): what ``tenfold run-onnx`` and ``tenfold verify`` apply to images."""
+    return ExportMetadata.from_props(_metadata(config, (1, config.in_channels, *size), ""))
+
+
 def verify_spec():
     """What ``tenfold verify --method frelu`` needs (:class:`tenfold.export.verify.MethodSpec`).
 
@@ -251,11 +257,12 @@ def verify_spec():
         tolerance=spec.nets.TOLERANCES.onnx["float32"],
         in_channels=lambda c: c.in_channels, num_classes=lambda c: c.num_classes, image_size=lambda c: None,
         default_size=default_size,
-        convention=lambda c: ExportMetadata.from_props(_metadata(c, (1, c.in_channels, *default_size(c)), "")),
+        convention=lambda c: input_convention(c, default_size(c)),
         same_config=lambda meta_config, c: config_diff(meta_config, c, ignore=("folded",)))
 
 
-__all__ = ["build_model", "export_tf", "export_torch", "onnx_model_tf", "onnx_model_torch", "verify", "verify_spec"]
+__all__ = ["build_model", "export_tf", "export_torch", "input_convention", "onnx_model_tf", "onnx_model_torch",
+           "verify", "verify_spec"]
 
 
 if __name__ == "__main__":

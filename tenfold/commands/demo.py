@@ -101,9 +101,9 @@ def convention(model: str, config):
         from tenfold.export.vit import vit_metadata
 
         return ExportMetadata.from_props(vit_metadata(config, ""))
-    from tenfold.export.frelu import _metadata
+    from tenfold.export.frelu import input_convention
 
-    return ExportMetadata.from_props(_metadata(config, (1, 3, 8, 8), ""))
+    return input_convention(config, (8, 8))
 
 
 def to_inputs(pixels: np.ndarray, meta) -> np.ndarray:
