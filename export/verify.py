@@ -255,7 +255,8 @@ def random_images(n: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
 
     out = []
     for c in coarse:
-        smooth = np.einsum("ai,bj,ijc->abc", _resize_matrix(c.shape[0], h), _resize_matrix(c.shape[1], w), c)
+        smooth = np.einsum("ai,bj,ijc->abc", _resize_matrix(c.shape[0], h), _resize_matrix(c.shape[1], w), c,
+                           optimize=True)  # (H, W, 3)
         out.append(np.clip(0.7 * smooth + 0.3 * rng.uniform(0, 255, (h, w, 3)), 0, 255))
     return out
 

@@ -10,7 +10,7 @@
 #   3. tests/test_export_gpu.py (skips with the reason where onnxruntime has no CUDA provider);
 #   4. `tenfold demo digits --provider cuda` (torch trains on the GPU, onnxruntime serves on it),
 #      12 epochs, when scikit-learn is installed;
-#   5. `tenfold bench vit --variant onnx-suite --device cuda` on ViT-B/16 (wall clock, torch cuda
+#   5. `tenfold bench vit --variant onnx-suite --device auto` on ViT-B/16 (wall clock, torch cuda
 #      vs onnxruntime CUDA, plus the CPU-time table of this machine's CPU), int8 table skipped.
 # Every step has its own time limit and the script goes on after a failure; it exits non-zero if
 # any step failed. Use PYTHON=... to pick the interpreter (default .venv/bin/python, else python3).
@@ -109,7 +109,7 @@ else
   echo; echo "=== tenfold demo digits: skipped (scikit-learn is not installed) ==="
 fi
 
-step "tenfold bench vit onnx-suite on the GPU" 300 "$py" -m tenfold bench vit --variant onnx-suite --device cuda --quant-images 0 --repeat 3
+step "tenfold bench vit onnx-suite on the GPU" 300 "$py" -m tenfold bench vit --variant onnx-suite --device auto --quant-images 0 --repeat 3
 
 echo
 [ "$status" -eq 0 ] && echo "gpu_check: every step passed" || echo "gpu_check: a step failed (see above)"
