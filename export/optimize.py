@@ -121,6 +121,9 @@ def fuse_transformer(src: str | os.PathLike, dst: str | os.PathLike, num_heads: 
         raise ExportError(expected("fuse_transformer", "a transformer graph onnxruntime's optimizer can read",
                                    f"{type(err).__name__}: {err}")) from err
     proto = model.model
+    domains = {n.domain for n in proto.graph.node} - {"", "ai.onnx"} - {o.domain for o in proto.opset_import}
+    for domain in sorted(domains):  # the fused contrib ops' domain (com.microsoft), which the optimizer leaves out
+        proto.opset_import.add(domain=domain, version=1)
     original = onnx.load(os.fspath(src), load_external_data=False)
     set_metadata(proto, {p.key: p.value for p in original.metadata_props})
     save_atomic(proto, dst)
