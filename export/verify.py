@@ -49,7 +49,8 @@ from tenfold.spec.contracts import ExportMetadata
 from tenfold.spec.errors import ConfigError, TenfoldError, expected
 from tenfold.spec.tolerance import Tolerance
 
-#: Methods whose export module offers ``verify_spec()``.
+#: Methods whose export module offers ``verify_spec()`` today; :func:`methods` finds them all (a method
+#: joins by adding ``verify_spec()`` to ``tenfold.export.<id>``, e.g. SAN once it lands).
 METHODS = ("vit", "frelu")
 IMAGE_SUFFIXES = (".npy", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff")
 
@@ -92,13 +93,35 @@ class MethodSpec:
     adapt_to_file: Callable[[Any, tuple[int, int]], Any] = lambda config, hw: config
 
 
+def methods() -> tuple[str, ...]:
+    """Every method id whose export module offers ``verify_spec()``."""
+    import importlib
+    import importlib.util
+
+    from tenfold import spec
+
+    found = []
+    for m in spec.ALL_METHOD_IDS:
+        name = f"tenfold.export.{m}"
+        if importlib.util.find_spec(name) is not None and hasattr(importlib.import_module(name), "verify_spec"):
+            found.append(m)
+    return tuple(found)
+
+
 def method_spec(method: str) -> MethodSpec:
     """The :class:`MethodSpec` of ``method`` (from ``tenfold.export.<method>.verify_spec()``)."""
     import importlib
+    import importlib.util
 
-    if method not in METHODS:
-        raise ConfigError(expected("verify", "a method among " + ", ".join(METHODS), repr(method)))
-    return importlib.import_module(f"tenfold.export.{method}").verify_spec()
+    from tenfold import spec
+
+    name = f"tenfold.export.{method}"
+    module = importlib.import_module(name) if method in spec.ALL_METHOD_IDS and \
+        importlib.util.find_spec(name) is not None else None
+    if module is None or not hasattr(module, "verify_spec"):
+        raise ConfigError(expected("verify", "a method with exported models (" + ", ".join(methods()) + ")",
+                                   repr(method)))
+    return module.verify_spec()
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -595,4 +618,4 @@ def tuples(d: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["METHODS", "MethodSpec", "OutputCheck", "VerifyReport", "config_diff", "load_images", "method_spec",
-           "parse_config", "parse_tolerance", "random_images", "verify"]
+           "methods", "parse_config", "parse_tolerance", "random_images", "verify"]

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("model", help="the .onnx file to check")
-    parser.add_argument("--method", choices=("vit", "frelu"), help="method id (default: the file's tenfold metadata)")
+    parser.add_argument("--method", help="method id: vit, frelu, or any whose export module offers verify_spec() "
+                        "(default: the file's tenfold metadata)")
     parser.add_argument("--weights", required=True, help="weights of the model (ViT: official .npz or timm "
                         ".pth/.safetensors; FReLU: .npz of canonical names)")
     parser.add_argument("--preset", help="config preset (ViT: B/16, S/16, ..., tiny; FReLU: resnet50, cifar, ...); "
