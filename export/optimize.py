@@ -77,7 +77,8 @@ def optimize_offline(src: str | os.PathLike, dst: str | os.PathLike, level: str 
 
     The file keeps the model's ``metadata_props``. Load it with level ``all`` (the
     default): the passes already applied are not repeated, and the CPU-specific
-    layout passes of ``all`` run at load time.
+    layout passes of ``all`` run at load time. A file saved at level ``all`` holds
+    layouts for this CPU only; load it on the same kind of machine, with level ``disable``.
 
     Raises:
         ExportError: If onnxruntime cannot load ``src`` or write the file.
@@ -87,8 +88,13 @@ def optimize_offline(src: str | os.PathLike, dst: str | os.PathLike, level: str 
 
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return write_atomic_from(dst, lambda tmp: runner(src, provider, session_options(level=level,
-                                                                                      optimized_path=tmp)))
+        def produce(tmp: Path) -> None:
+            options = session_options(level=level, optimized_path=tmp)
+            if level == "all":
+                options.log_severity_level = 3  # the warning that the file is for this CPU only: documented here
+            runner(src, provider, options)
+
+        return write_atomic_from(dst, produce)
     except ExportError:
         raise
     except Exception as err:
