@@ -11,6 +11,12 @@ float32, and in bfloat16 for the bfloat16 rows). Variants:
   ``inference_mode`` (bf16: ``torch.autocast("cpu", torch.bfloat16)``);
 * ``tf-fp32``: ``tenfold.tf_backend.vit.ViT`` in a ``tf.function``;
 * ``onnx-fp32``: our torch export run by onnxruntime (CPU provider);
+* ``onnx-suite``: what each onnxruntime optimisation gives, in one process
+  (:mod:`tenfold.benchmarks.onnx_speed`): graph optimisation levels, transformer fusions
+  (SkipLayerNorm, BiasGelu), opset 23 (native Attention), the optimised graph saved offline
+  (start-up time), CPU time on one thread and wall clock interleaved with torch eager, each file
+  checked against numpy_ref; and the int8 dynamic quantization table (speed, size, top-1 agreement
+  with fp32 on ``--quant-images`` images);
 * ``timm-fp32``, ``timm-bf16``: timm ``vit_base_patch16_224`` (random init),
   run with the optional ``.venv-peers`` interpreter; skipped when absent. The
   same process also times tenfold's torch module (``torch-*-peer`` rows),
@@ -33,7 +39,7 @@ from pathlib import Path
 
 from .common import emit, in_subprocess, median_seconds, peers_python
 
-VARIANTS = ("peak", "torch-fp32", "torch-bf16", "tf-fp32", "onnx-fp32")
+VARIANTS = ("peak", "torch-fp32", "torch-bf16", "tf-fp32", "onnx-fp32", "onnx-suite")
 PEER_VARIANTS = ("timm-fp32", "timm-bf16")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +62,8 @@ def _params(config):
     return {k: v.astype(np.float32) for k, v in ref.init_params(config, np.random.default_rng(0)).items()}
 
 
-def measure(variant: str, preset: str, batch: int, repeat: int) -> dict:
+def measure(variant: str, preset: str, batch: int, repeat: int, quant_images: int = 1000,
+            threads: int | None = None, device: str = "auto") -> dict:
     """Seconds per batch of one variant (run inside a fresh process)."""
     if variant == "peak":
         import torch
@@ -67,6 +74,8 @@ def measure(variant: str, preset: str, batch: int, repeat: int) -> dict:
         t16 = median_seconds(lambda: a16 @ b16, repeat=max(repeat, 5))
         flops = 2 * 2048 ** 3
         return {"variant": variant, "fp32_gflops": flops / t32 / 1e9, "bf16_gflops": flops / t16 / 1e9}
+    if variant == "onnx-suite":
+        return {"variant": variant, "rows": onnx_suite(preset, batch, repeat, quant_images, threads, device)}
     config, x = _images(preset, batch)
     if variant.startswith("torch"):
         import torch
@@ -108,6 +117,80 @@ def measure(variant: str, preset: str, batch: int, repeat: int) -> dict:
         raise SystemExit(f"unknown variant {variant}")
     seconds = median_seconds(step, repeat=repeat, warmup=2)
     return {"variant": variant, "seconds": seconds}
+
+
+def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads: int | None,
+               device: str = "auto") -> list[dict]:
+    """The onnxruntime rows of :mod:`tenfold.benchmarks.onnx_speed` for ViT (exports into a temporary folder)."""
+    import numpy as np
+    import torch
+
+    from tenfold.export import optimize
+    from tenfold.export import vit as ex
+    from tenfold.export.quantize import quantize_int8
+    from tenfold.numpy_ref import vit as ref
+    from tenfold.spec import vit as spec
+    from tenfold.spec.contracts import ExportMetadata
+    from tenfold.torch_backend import vit as tb
+
+    from . import onnx_speed as ox
+
+    config, _ = _images(preset, batch)
+    params = _params(config)
+    s = config.image_size
+    batches = ox.image_batches(max(quant_images, batch), batch, (s, s),
+                               ExportMetadata.from_props(ex.vit_metadata(config, "torch")))
+    x = next(iter(batches()))  # (B, 3, S, S) real-range inputs: random smooth images, normalised
+    model = tb.load_params(tb.ViT(config).eval(), params)
+    xt = torch.from_numpy(x)
+    expected = ref.vit(x.astype(np.float64), {k: v.astype(np.float64) for k, v in params.items()}, config)
+    tol = spec.TOLERANCES.onnx["float32"]
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        ox.say("exporting at opsets 18 and 23, transformer fusions, offline optimisation")
+        ex.export_vit(config, params, d / "o18.onnx", opset=18, check=False, verbose=False)
+        ex.export_vit(config, params, d / "o23.onnx", opset=23, check=False, verbose=False)
+        fused = optimize.fuse_transformer(d / "o18.onnx", d / "fused.onnx", config.num_heads, config.hidden_size)
+        optimize.optimize_offline(d / "o18.onnx", d / "offline.onnx", level="extended")
+        V = ox.Variant
+        variants = [
+            V("opset 18 export, no graph optimisation", d / "o18.onnx", "disable"),
+            V("+ level basic (constant folding, redundant nodes)", d / "o18.onnx", "basic"),
+            V("+ level extended (Gemm, LayerNorm, GELU fusions)", d / "o18.onnx", "extended"),
+            V("+ level all (CPU layouts; the runner's default)", d / "o18.onnx", "all"),
+            V("+ transformer fusions", d / "fused.onnx", "all",
+              ", ".join(f"{k} x{v}" for k, v in fused.items()) + " (onnxruntime.transformers, opt_level 0)"),
+            V("opset 23 export (native Attention op), level all", d / "o23.onnx", "all"),
+            V("optimised graph saved offline (extended), level all", d / "offline.onnx", "all",
+              "start-up without the optimisation passes"),
+        ]
+        rows = ox.variant_table(lambda: model(xt), variants, x, expected, tol.atol, tol.rtol, repeat)
+        best = max(rows[1:], key=lambda r: r["x_torch"])
+        next(r for r in rows if r["variant"].startswith("+ level all"))["headline"] = True
+        wall_variants = [v for v in variants if v.label.startswith(("+ level all", "optimised graph"))]
+        dev = ox.pick_device(device)
+        if dev[0] == "cuda":
+            gpu_model, xg = model.to("cuda"), xt.to("cuda")
+
+            def torch_fn():
+                y = gpu_model(xg)
+                torch.cuda.synchronize()
+                return y
+        else:
+            def torch_fn():
+                return model(xt)
+        wall = ox.wall_table(torch_fn, wall_variants, x, repeat, threads, dev)
+        model = model.cpu()
+        wall[1]["headline"] = True
+        rows += wall
+        for r in rows:
+            r["best_variant"] = best["variant"]
+        if quant_images > 0:
+            ox.say("quantizing (dynamic int8)")
+            quantize_int8(d / "o18.onnx", d / "int8.onnx", x, provider="cpu", mode="dynamic")
+            rows += ox.quant_table(d / "o18.onnx", {"int8 dynamic (MatMulInteger)": d / "int8.onnx"},
+                                   x, batches, quant_images, repeat)
+    return rows
 
 
 _TIMM = r"""
@@ -165,8 +248,8 @@ def measure_timm(variant: str, batch: int, repeat: int) -> list[dict]:
     return rows
 
 
-def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[str, ...] = VARIANTS + PEER_VARIANTS
-        ) -> list[dict]:
+def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[str, ...] = VARIANTS + PEER_VARIANTS,
+        quant_images: int = 1000, threads: int | None = None, device: str = "auto") -> list[dict]:
     rows = []
     for v in variants:
         if v in PEER_VARIANTS:
@@ -176,7 +259,8 @@ def run(preset: str = "B/16", batch: int = 8, repeat: int = 5, variants: tuple[s
             rows += peer_rows
         else:
             rows.append(in_subprocess("tenfold.benchmarks.vit", "--worker", v, "--preset", preset, "--batch",
-                                      str(batch), "--repeat", str(repeat)))
+                                      str(batch), "--repeat", str(repeat), "--quant-images", str(quant_images),
+                                      "--threads", str(threads or 0), "--device", device))
     return rows
 
 
@@ -213,6 +297,11 @@ def report(rows: list[dict], preset: str, batch: int) -> str:
     ratio("onnx-fp32", "torch-fp32", "speed onnxruntime / tenfold torch eager (target >= 1)")
     ratio("tf-fp32", "torch-fp32", "speed tenfold TF / tenfold torch")
     ratio("torch-bf16", "torch-fp32", "speed bf16 autocast / fp32 (target >= 3)")
+    suite = by.get("onnx-suite")
+    if suite:
+        from .onnx_speed import format_report
+
+        lines += ["", format_report(suite["rows"], f"onnxruntime vs torch eager, ViT-{preset}, batch {batch}, fp32")]
     return "\n".join(lines)
 
 
@@ -222,16 +311,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--variant", action="append", choices=VARIANTS + PEER_VARIANTS)
+    parser.add_argument("--quant-images", type=int, default=1000, help="images of the int8 top-1 agreement "
+                        "(onnx-suite; 0 skips the int8 table; default 1000)")
+    parser.add_argument("--threads", type=int, default=0, help="threads of the wall-clock comparison (onnx-suite; "
+                        "default 0: the frameworks' defaults)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="device of the wall-clock "
+                        "comparison (onnx-suite; auto: CUDA when torch and onnxruntime both have it)")
     parser.add_argument("--json", help="also write the measurements to this file")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(args.worker, args.preset, args.batch, args.repeat)))
+        print(json.dumps(measure(args.worker, args.preset, args.batch, args.repeat, args.quant_images,
+                                 args.threads or None, args.device)))
         return 0
     variants = tuple(args.variant or VARIANTS + PEER_VARIANTS)
     if "peak" not in variants:
         variants = ("peak", *variants)
-    rows = run(args.preset, args.batch, args.repeat, variants)
+    rows = run(args.preset, args.batch, args.repeat, variants, args.quant_images, args.threads or None, args.device)
     return emit(report(rows, args.preset, args.batch), rows, args.json)
 
 

@@ -13,12 +13,17 @@ from tenfold.spec.tolerance import Tolerance
 
 @dataclass(frozen=True)
 class Case:
-    """Inputs of one conformance case, drawn from ``seed`` (float64 NumPy arrays)."""
+    """Inputs of one conformance case, drawn from ``seed`` (float64 NumPy arrays).
+
+    ``config`` is set only for a case built on a user's weights
+    (:mod:`tenfold.conformance.weights`); otherwise the method module's case table gives it.
+    """
 
     method: str
     name: str
     seed: int
     inputs: dict[str, np.ndarray]
+    config: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,11 @@ class Suite:
 
 @dataclass(frozen=True)
 class Check:
-    """One runnable unit: a suite applied to one case in one dtype."""
+    """One runnable unit: a suite applied to one case in one dtype.
+
+    ``factory`` builds the case instead of the method's ``make_case`` (a case on a
+    user's weights); ``repro_args`` are appended to the reproducing command.
+    """
 
     method: str
     backend: str
@@ -62,6 +71,8 @@ class Check:
     case: str
     seed: int
     suite: Suite = field(compare=False, repr=False)
+    factory: Callable[[], Case] | None = field(default=None, compare=False, repr=False)
+    repro_args: str = field(default="", compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -70,7 +81,7 @@ class Check:
     @property
     def repro(self) -> str:
         return (f"tenfold conformance --method {self.method} --backend {self.backend} --dtype {self.dtype}"
-                f" --mode {self.mode} --case {self.case} --seed {self.seed}")
+                f" --mode {self.mode} --case {self.case} --seed {self.seed}{self.repro_args}")
 
 
 @dataclass

@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sensitivity", action="store_true",
                         help="instead: flip each documented convention in the reference and show that the suite "
                              "then fails (exit 1 if a convention is not guarded)")
+    parser.add_argument("--weights", metavar="W", help="run the model suites of one --method (vit, frelu) on these "
+                        "weights instead of random tiny models (ViT: official .npz or timm .pth; FReLU: .npz)")
+    parser.add_argument("--preset", help="with --weights: config preset (ViT: B/16, ..., tiny; FReLU: resnet50, ...)")
+    parser.add_argument("--config", help="with --weights: config fields as a JSON object or file")
 
 
 def _run_sensitivity(args: argparse.Namespace) -> int:
@@ -62,7 +66,26 @@ def run(args: argparse.Namespace) -> int:
         missing = sorted(set(backends.BACKENDS) - set(picked))
         if missing:
             print(f"note: not installed, skipped: {', '.join(missing)}", file=sys.stderr)
-    checks = runner.plan(args.method, picked, args.dtype, args.mode, args.case, args.seed)
+    if args.weights:
+        from tenfold.spec.errors import TenfoldError
+
+        from . import weights
+
+        if not args.method or len(args.method) != 1:
+            print("tenfold conformance: --weights needs exactly one --method", file=sys.stderr)
+            return 2
+        try:
+            from tenfold.export.verify import parse_config
+
+            checks = weights.plan(args.method[0], args.weights, args.preset, parse_config(args.config), picked,
+                                  args.dtype, args.mode, args.seed)
+        except (TenfoldError, OSError) as err:
+            print(f"tenfold conformance: {err}", file=sys.stderr)
+            return 2
+        if checks:
+            print(weights.describe(args.method[0], args.weights, checks), flush=True)
+    else:
+        checks = runner.plan(args.method, picked, args.dtype, args.mode, args.case, args.seed)
     if not checks:
         print("tenfold conformance: no check matches the filters", file=sys.stderr)
         return 2

@@ -157,7 +157,7 @@ def run_check(check: Check) -> Result:
     try:
         if check.mode == API_MODE:
             return _api_result(check)
-        case = method_module(check.method).make_case(check.case, check.seed)
+        case = check.factory() if check.factory else method_module(check.method).make_case(check.case, check.seed)
         worst, ratio = (0.0, 0.0, None, True, ""), 0.0
         for comp in check.suite.run(case, check.dtype):
             abs_err, rel_err, ok, detail = errors(comp.actual, comp.expected, comp.tolerance)

@@ -57,7 +57,7 @@ _PREFIX = "param:"
 
 
 def config_of(case: Case) -> spec.ViTConfig:
-    return CONFIGS[case.name][0]
+    return case.config if case.config is not None else CONFIGS[case.name][0]
 
 
 def make_case(name: str, seed: int) -> Case:
@@ -76,6 +76,21 @@ def make_case(name: str, seed: int) -> Case:
         x = x * 3.0  # larger activations: saturating tanh/softmax regions
     w = rng.standard_normal((batch, config.num_classes))
     return Case(METHOD, name, seed, {"x": x, "w": w, **{_PREFIX + k: v for k, v in params.items()}})
+
+
+#: Modes that run on a user's weights (``tenfold conformance --method vit --weights W.npz``): every
+#: forward, loader and export check; not the finite-difference gradients (one forward per input
+#: element) nor bfloat16 autocast (its tolerance is for the unit-scale logits of tiny models).
+WEIGHTS_MODES = ("eager", "graph", "load-npz", "load-timm", "from-torch", "from-tf")
+
+
+def make_weights_case(params: dict[str, np.ndarray], config: spec.ViTConfig, seed: int, batch: int = 2) -> Case:
+    """A case on given weights: ``batch`` images with pixels uniform in the normalised range [-1, 1]."""
+    rng = np.random.default_rng([seed, 7])
+    x = rng.uniform(-1.0, 1.0, (batch, config.in_channels, config.image_size, config.image_size))
+    w = rng.standard_normal((batch, config.num_classes))
+    inputs = {"x": x, "w": w, **{_PREFIX + k: np.asarray(v, np.float64) for k, v in params.items()}}
+    return Case(METHOD, "weights", seed, inputs, config=config)
 
 
 def params_of(case: Case, dtype: str = "float64") -> dict[str, np.ndarray]:
@@ -332,4 +347,4 @@ REFERENCE_SELF_CHECKS: tuple[Suite, ...] = (
     Suite("numpy", "eager", ("float32",), FORWARD, _forward(_numpy)),
 )
 
-__all__ = ["CASES", "CONFIGS", "METHOD", "SUITES", "Tolerance", "make_case"]
+__all__ = ["CASES", "CONFIGS", "METHOD", "SUITES", "WEIGHTS_MODES", "Tolerance", "make_case", "make_weights_case"]

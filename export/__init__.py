@@ -12,8 +12,13 @@ The generic layer every model export reuses (ViT, SAN, FReLU):
   ``onnx.checker`` (full check) and record ``metadata_props``;
 * ``check.check_against_reference(model, reference, make_input, tolerance, batch_sizes)`` --
   onnxruntime against a NumPy reference at >= 2 batch sizes, :class:`ExportError` beyond tolerance;
-* ``runtime.runner(model)`` -- CUDA provider when available, else CPU, and which one it used;
-* ``quantize.quantize_int8(src, dst, probe)`` -- int8 dynamic quantization with a size/accuracy report.
+* ``runtime.runner(model, provider="auto", options=None)`` -- CUDA provider (TF32 off) when available,
+  else CPU, and which one it used; ``options`` from ``optimize.session_options(threads, level)``;
+* ``quantize.quantize_int8(src, dst, probe, mode="dynamic"|"static")`` -- int8 with a size/accuracy report;
+* ``optimize`` -- graph optimisation levels, onnxruntime's transformer fusions, the optimised graph
+  saved offline (``optimize_offline``);
+* ``verify.verify(file, weights, method)`` -- any ONNX classifier (whoever exported it) against
+  numpy_ref on given weights and images: signature, per-output errors, top-1 (``tenfold verify``).
 
 A method's module (``export/vit.py``) builds on these and, as a CliPlugin (``NAMES``, ``add_arguments``,
 ``run``), appears as ``tenfold export <name>``.
@@ -24,7 +29,8 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {"Runner": "runtime", "runner": "runtime", "export_onnx": "api"}
-_MODULES = ("mish", "vit", "san", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx")
+_MODULES = ("mish", "vit", "san", "api", "check", "quantize", "runtime", "onnx_io", "torch_onnx", "tf_onnx", "verify",
+            "optimize")
 
 
 def __getattr__(name: str):

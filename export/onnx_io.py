@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import onnx
@@ -33,6 +36,18 @@ def save_atomic(model: onnx.ModelProto, path: str | os.PathLike) -> Path:
     """
     data = model.SerializeToString()
     return atomic_write(path, lambda fh: fh.write(data))
+
+
+def write_atomic_from(path: str | os.PathLike, produce: Callable[[Path], object]) -> Path:
+    """Let ``produce(tmp_path)`` write a file (a tool that wants a path), then move it to ``path`` atomically."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=Path(path).parent) as tmp:
+        out = Path(tmp) / Path(path).name
+        produce(out)
+        if not out.is_file():
+            raise ExportError(expected("write_atomic_from", f"a file written to {out}", "none"))
+        with open(out, "rb") as src:
+            return atomic_write(path, lambda fh: shutil.copyfileobj(src, fh, 1 << 24))
 
 
 def check_opset_request(opset: object, where: str, lowest: int = 7, highest: int | None = None) -> int:

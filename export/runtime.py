@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # the runner needs onnxruntime only, not onnx
     import onnx
 
 _PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
+#: Provider options: TF32 matrix products off on CUDA (onnxruntime turns them on by default on
+#: Ampere and later; tenfold's ONNX tolerances are float32's, as in conformance).
+_PROVIDER_OPTIONS = {"CUDAExecutionProvider": {"use_tf32": "0"}}
 
 
 @dataclass
@@ -62,13 +65,16 @@ def _check_input(spec, x: object) -> None:
         raise ExportError(expected(f"Runner input {spec.name!r}", f"shape {want}", f"shape {x.shape}"))
 
 
-def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -> Runner:
+def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto",
+           options: ort.SessionOptions | None = None) -> Runner:
     """Open ``model`` in onnxruntime.
 
     Args:
         model: A ``ModelProto`` or the path of an ``.onnx`` file.
         provider: ``"auto"`` (CUDA if onnxruntime offers it, else CPU),
             ``"cuda"`` or ``"cpu"``.
+        options: Session options (threads, graph optimisation level; see
+            :func:`tenfold.export.optimize.session_options`); onnxruntime's defaults when ``None``.
 
     Returns:
         A :class:`Runner`; ``runner.provider`` names the provider in use
@@ -97,8 +103,9 @@ def runner(model: onnx.ModelProto | str | os.PathLike, provider: str = "auto") -
             raise ExportError(expected("runner", "an .onnx model file", f"{source} ({why})"))
         if os.path.getsize(source) == 0:
             raise ExportError(expected("runner", "an .onnx model file", f"{source} (an empty file)"))
+    chosen = [(p, _PROVIDER_OPTIONS[p]) if p in _PROVIDER_OPTIONS else p for p in wanted]
     try:
-        session = ort.InferenceSession(source, providers=wanted)
+        session = ort.InferenceSession(source, sess_options=options, providers=chosen)
     except Exception as err:  # onnxruntime raises its own types (InvalidProtobuf, Fail, NoSuchFile, ...)
         raise ExportError(expected("runner", "an ONNX model onnxruntime can load", f"{name} ({_ort_reason(err)})")
                           ) from None

@@ -271,4 +271,41 @@ def run(args) -> int:
     return 0
 
 
-__all__ = ["NAMES", "ViTExport", "add_arguments", "export_vit", "read_weights", "run", "vit_metadata"]
+__all__ = ["NAMES", "ViTExport", "add_arguments", "export_vit", "read_weights", "run", "verify_spec", "vit_metadata"]
+
+
+# -- tenfold verify --------------------------------------------------------------------------
+
+def verify_spec():
+    """What ``tenfold verify --method vit`` needs (:class:`tenfold.export.verify.MethodSpec`).
+
+    Config: ``--preset`` (an official name or ``tiny``) with ``--config`` overrides, else the
+    file's metadata, else ViT-B/16; a file with a fixed square input sets ``image_size``
+    (the position embedding of the weights is resized to it, official method). Weights:
+    :func:`read_weights` (official ``.npz`` or timm state dict; the head is read off the file).
+    Files exported from timm need ``--config '{"gelu": "exact"}'`` (timm's GELU).
+    """
+    from .verify import MethodSpec, config_diff, tuples
+
+    def config_from(preset, overrides, meta):
+        if preset:
+            return spec.ViTConfig.preset(preset, **overrides)
+        if meta is not None:
+            return spec.ViTConfig.from_dict(tuples(meta.config)).replace(**overrides)
+        return spec.ViTConfig(**overrides)
+
+    def weights(path, config):
+        config, params = read_weights(path, config, fit_head=True, resize="official")
+        return config, {k: np.asarray(v, np.float64) for k, v in params.items()}
+
+    def adapt(config, hw):
+        h, w = hw
+        return config.replace(image_size=h) if h == w and h % config.patch_size == 0 else config
+
+    return MethodSpec(
+        method="vit", presets=spec.ViTConfig.PRESETS, config_from=config_from, read_weights=weights,
+        reference=lambda x, params, config: ref.vit(x, params, config), tolerance=spec.TOLERANCES.onnx["float32"],
+        in_channels=lambda c: c.in_channels, num_classes=lambda c: c.num_classes,
+        image_size=lambda c: (c.image_size, c.image_size), default_size=lambda c: (c.image_size, c.image_size),
+        convention=lambda c: ExportMetadata.from_props(vit_metadata(c, "")),
+        same_config=lambda meta_config, c: config_diff(meta_config, c), adapt_to_file=adapt)

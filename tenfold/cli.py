@@ -41,6 +41,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("bench", "tenfold.benchmarks.cli", "run a method's benchmark against its peers"),
     ("export", "tenfold.export.cli", "export a model to ONNX, check it in onnxruntime, optionally quantize"),
     ("run-onnx", "tenfold.export.run_cli", "classify images with an exported model (onnxruntime only)"),
+    ("verify", "tenfold.commands.verify", "check any ONNX classifier against numpy_ref on your weights and images"),
+    ("demo", "tenfold.commands.demo", "end to end on scikit-learn's digits: train, export, verify, serve"),
     ("train", "tenfold.commands.train", "real training runs on the digits set of scikit-learn"),
     ("show", "tenfold.commands.show", "draw a method's effect on an image as a PNG grid"),
     ("info", "tenfold.commands.info", "the methods; for one id: paper, presets and the source of every default, "

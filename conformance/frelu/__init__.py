@@ -32,9 +32,12 @@ from .cases import (
     FULL,
     METHOD,
     NET_CASES,
+    WEIGHTS_MODES,
     case_params,
     case_x,
     make_case,
+    make_weights_case,
+    net_config,
     net_ref,
 )
 from .tf_suites import _tf_eval, _tf_grad, _tf_grad_fd, _tf_grad_vs_torch, _tf_net_run, _tf_net_train, _tf_train, tf_net
@@ -48,7 +51,7 @@ from .torch_suites import (
     torch_net,
 )
 
-__all__ = ["CASES", "METHOD", "SUITES", "make_case"]
+__all__ = ["CASES", "METHOD", "SUITES", "WEIGHTS_MODES", "make_case", "make_weights_case"]
 
 
 def _onnx(backend: str):
@@ -56,7 +59,7 @@ def _onnx(backend: str):
         from tenfold.export import frelu as ex
         from tenfold.export.runtime import runner
 
-        _, shape = NET_CASES[case.name]
+        shape = case.inputs["x0"].shape
         if backend == "torch":
             proto = ex.onnx_model_torch(torch_net(case, "float32"), shape)
         else:
@@ -67,7 +70,7 @@ def _onnx(backend: str):
                             spec.nets.TOLERANCES.onnx["float32"])]
         x3 = np.concatenate([x, x[:1]])  # a batch size other than the export's
         comps.append(Comparison("logits batch 3", run_(x3.astype(np.float32))[0].astype(np.float64),
-                                ref.forward(x3, case_params(case, "float32"), NET_CASES[case.name][0]),
+                                ref.forward(x3, case_params(case, "float32"), net_config(case)),
                                 spec.nets.TOLERANCES.onnx["float32"]))
         return comps
     return run
@@ -83,7 +86,7 @@ def _numpy_act(case: Case, dtype: str) -> list[Comparison]:
 
 def _numpy_fold(case: Case, dtype: str) -> list[Comparison]:
     """The folded reference network against the unfolded one (float64)."""
-    config, _ = NET_CASES[case.name]
+    config = net_config(case)
     folded, fconfig = ref.fold_batchnorm(case_params(case, dtype), config)
     return [Comparison("logits", ref.forward(case_x(case, dtype), folded, fconfig), net_ref(case, dtype),
                        spec.nets.TOLERANCES.forward[dtype])]

@@ -114,6 +114,29 @@ def make_case(name: str, seed: int) -> Case:
     return Case(METHOD, name, seed, inputs)
 
 
+def net_config(case: Case) -> nets.NetConfig:
+    """The network config of a network case (the case's own for a case on a user's weights)."""
+    return case.config if case.config is not None else NET_CASES[case.name][0]
+
+
+#: Modes that run on a user's weights (``tenfold conformance --method frelu --weights W.npz``): the
+#: network forward in every backend and dtype, BatchNorm folded and not, train-mode steps, both exports.
+WEIGHTS_MODES = ("net", "net-graph", "net-folded", "net-train", "from-torch", "from-tf")
+
+
+def make_weights_case(params: dict[str, np.ndarray], config: nets.NetConfig, seed: int, batch: int = 2,
+                      size: tuple[int, int] | None = None) -> Case:
+    """A network case on given weights: images of raw pixels uniform in [0, 255] (the official input),
+    224 x 224 (32 x 32 for the CIFAR stem) unless ``size`` says otherwise."""
+    rng = np.random.default_rng([seed, 7])
+    size = size or ((32, 32) if getattr(config, "stem", "") == "cifar" else (224, 224))
+    shape = (batch, config.in_channels, *size)
+    inputs = {f"p/{k}": np.asarray(v, np.float64) for k, v in params.items()}
+    inputs["x0"] = rng.uniform(0.0, 255.0, shape)
+    inputs["x1"] = rng.uniform(0.0, 255.0, shape)
+    return Case(METHOD, "weights", seed, inputs, config=config)
+
+
 def case_params(case: Case, dtype: str) -> dict[str, np.ndarray]:
     """The case's parameters rounded to ``dtype`` (as float64 arrays)."""
     return {k[2:]: round_to(v, dtype) for k, v in case.inputs.items() if k.startswith("p/")}
@@ -189,8 +212,7 @@ def fd_comparison(case: Case, dx: np.ndarray) -> list[Comparison]:
 
 
 def net_ref(case: Case, dtype: str) -> np.ndarray:
-    config, _ = NET_CASES[case.name]
-    return ref.forward(case_x(case, dtype), case_params(case, dtype), config)
+    return ref.forward(case_x(case, dtype), case_params(case, dtype), net_config(case))
 
 
 NET_STEPS = 2
@@ -198,7 +220,7 @@ NET_STEPS = 2
 
 def _net_train_ref(case: Case, dtype: str) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     """Reference logits of ``NET_STEPS`` train-mode steps (dropout 0) and the final running statistics."""
-    config = NET_CASES[case.name][0]
+    config = net_config(case)
     if isinstance(config, nets.ResNetFReLUConfig):
         config = config.replace(dropout=0.0)  # the backends' dropout is set to 0 for these steps
     params = case_params(case, dtype)

@@ -14,7 +14,6 @@ from ..dtypes import round_to, storage_dtype
 from .cases import (
     ACT_CASES,
     BN_CASES,
-    NET_CASES,
     NET_STEPS,
     STEPS,
     bn_config,
@@ -23,6 +22,7 @@ from .cases import (
     fd_comparison,
     grad_comparisons,
     nchw,
+    net_config,
     net_ref,
     net_train_comparisons,
     nhwc,
@@ -147,7 +147,7 @@ def _tf_grad_vs_torch(case: Case, dtype: str) -> list[Comparison]:
 def tf_net(case: Case, dtype: str, fold: bool = False):
     from tenfold.tf_backend import frelu as tfb
 
-    config, _ = NET_CASES[case.name]
+    config = net_config(case)
     model = tfb.load_params(tfb.build(config, dtype), case_params(case, dtype))
     return tfb.fold_batchnorm(model) if fold else model
 

@@ -14,7 +14,6 @@ from ..dtypes import round_to
 from .cases import (
     ACT_CASES,
     BN_CASES,
-    NET_CASES,
     NET_STEPS,
     STEPS,
     bn_config,
@@ -22,6 +21,7 @@ from .cases import (
     case_x,
     fd_comparison,
     grad_comparisons,
+    net_config,
     net_ref,
     net_train_comparisons,
     train_comparisons,
@@ -101,7 +101,7 @@ def _torch_grad_fd(case: Case, dtype: str) -> list[Comparison]:
 def torch_net(case: Case, dtype: str, fold: bool = False):
     from tenfold.torch_backend import frelu as tb
 
-    config, _ = NET_CASES[case.name]
+    config = net_config(case)
     model = tb.load_params(tb.build(config, _torch_dtype(dtype)), case_params(case, dtype)).eval()
     return tb.fold_batchnorm(model) if fold else model
 

@@ -209,7 +209,60 @@ def export_tf(model, path: str | os.PathLike, input_shape: tuple[int, ...] = (2,
     return Path(path)
 
 
-__all__ = ["build_model", "export_tf", "export_torch", "onnx_model_tf", "onnx_model_torch", "verify"]
+def input_convention(config: nets.NetConfig, size: tuple[int, int] = (224, 224)) -> ExportMetadata:
+    """The :class:`ExportMetadata` a FReLU export of ``config`` carries for ``size`` images (BGR pixels in
+    [0, 255], no normalisation): what ``tenfold run-onnx`` and ``tenfold verify`` apply to images."""
+    return ExportMetadata.from_props(_metadata(config, (1, config.in_channels, *size), ""))
+
+
+def verify_spec():
+    """What ``tenfold verify --method frelu`` needs (:class:`tenfold.export.verify.MethodSpec`).
+
+    Config: ``--preset`` (a name of :data:`tenfold.spec.frelu.nets.PRESETS`) with ``--config``
+    overrides, else the file's metadata, else ResNet-50-FReLU. Weights: an ``.npz`` of canonical
+    names, with BatchNorm folded or not (an export folds it; either weights verify it). Random
+    images are 224 x 224 (32 x 32 for the CIFAR stem) unless the file fixes the size.
+    """
+    from tenfold.spec.checkpoints import load_npz as read_npz
+    from tenfold.spec.contracts import check_params
+
+    from ..verify import MethodSpec, config_diff, tuples
+
+    def config_from(preset, overrides, meta):
+        if preset:
+            if preset not in nets.PRESETS:
+                raise ExportError(expected("verify --preset", "one of " + ", ".join(nets.PRESETS), repr(preset)))
+            return nets.PRESETS[preset]().replace(**overrides)
+        if meta is not None:
+            kind = meta.extra.get("network") or ("ShuffleNetV2FReLUConfig" if "stage_repeats" in meta.config
+                                                 else "ResNetFReLUConfig")
+            cls = nets.ShuffleNetV2FReLUConfig if kind == "ShuffleNetV2FReLUConfig" else nets.ResNetFReLUConfig
+            return cls.from_dict(tuples(meta.config)).replace(**overrides)
+        return nets.ResNetFReLUConfig(**overrides)
+
+    def weights(path, config):
+        params = {k: np.asarray(v, np.float64) for k, v in read_npz(path, "verify --weights").items()}
+        other = config.replace(folded=not config.folded)
+        if set(params) == set(nets.param_shapes(other)) and set(params) != set(nets.param_shapes(config)):
+            config = other  # BatchNorm folded in the file and not in the config, or the other way round
+        check_params(params, nets.param_shapes(config), f"verify --weights {Path(path).name}")
+        return config, params
+
+    def default_size(config):
+        return (32, 32) if getattr(config, "stem", "imagenet") == "cifar" else (224, 224)
+
+    return MethodSpec(
+        method="frelu", presets=tuple(nets.PRESETS), config_from=config_from, read_weights=weights,
+        reference=lambda x, params, config: ref_nets.forward(x, params, config),
+        tolerance=spec.nets.TOLERANCES.onnx["float32"],
+        in_channels=lambda c: c.in_channels, num_classes=lambda c: c.num_classes, image_size=lambda c: None,
+        default_size=default_size,
+        convention=lambda c: input_convention(c, default_size(c)),
+        same_config=lambda meta_config, c: config_diff(meta_config, c, ignore=("folded",)))
+
+
+__all__ = ["build_model", "export_tf", "export_torch", "input_convention", "onnx_model_tf", "onnx_model_torch",
+           "verify", "verify_spec"]
 
 
 if __name__ == "__main__":
