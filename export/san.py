@@ -314,5 +314,43 @@ def run(args) -> int:
     return 0
 
 
+# -- tenfold verify --------------------------------------------------------------------------
+
+def verify_spec():
+    """What ``tenfold verify --method san`` needs (:class:`tenfold.export.verify.MethodSpec`).
+
+    Config: ``--preset`` (``san10-pair`` ... ``san19-patch``, ``san-tiny-pair``, ``san-tiny-patch``) with
+    ``--config`` overrides, else the file's metadata, else SAN10 pairwise. Weights: an official
+    ``.pth`` (``weights_only``; ``state_dict`` with ``module.`` keys) or an ``.npz`` of canonical names.
+    Any input size from :attr:`SANConfig.min_input_size` works; random images are 224 x 224 unless the
+    file fixes the size (the float64 reference takes a few seconds per 224 px image).
+    """
+    from tenfold.numpy_ref import san as ref
+
+    from .verify import MethodSpec, config_diff, tuples
+
+    def config_from(preset, overrides, meta):
+        if preset:
+            if preset not in NAMES:
+                raise ExportError(expected("verify --preset", "one of " + ", ".join(NAMES), repr(preset)))
+            return _config(preset, None, None).replace(**overrides)
+        if meta is not None:
+            return spec.SANConfig.from_dict(tuples(meta.config)).replace(**overrides)
+        return spec.SANConfig(**overrides)
+
+    def weights(path, config):
+        params = read_weights(path, config)
+        return config, {k: np.asarray(v, np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
+                        for k, v in params.items()}
+
+    return MethodSpec(
+        method="san", presets=tuple(NAMES), config_from=config_from, read_weights=weights,
+        reference=lambda x, params, config: ref.forward(x, params, config), tolerance=ONNX_TOLERANCE,
+        in_channels=lambda c: c.in_channels, num_classes=lambda c: c.num_classes, image_size=lambda c: None,
+        default_size=lambda c: (max(224, c.min_input_size),) * 2,
+        convention=lambda c: ExportMetadata.from_props(san_metadata(c, (224, 224), "")),
+        same_config=lambda meta_config, c: config_diff(meta_config, c))
+
+
 __all__ = ["BACKENDS", "NAMES", "SANExport", "add_arguments", "export_san", "onnx_model_tf", "onnx_model_torch",
-           "random_params", "read_weights", "run", "san_metadata", "verify"]
+           "random_params", "read_weights", "run", "san_metadata", "verify", "verify_spec"]

@@ -51,7 +51,7 @@ from tenfold.spec.tolerance import Tolerance
 
 #: Methods whose export module offers ``verify_spec()`` today; :func:`methods` finds them all (a method
 #: joins by adding ``verify_spec()`` to ``tenfold.export.<id>``, e.g. SAN once it lands).
-METHODS = ("vit", "frelu")
+METHODS = ("vit", "frelu", "san")
 IMAGE_SUFFIXES = (".npy", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff")
 
 

@@ -77,3 +77,26 @@ def test_bench_report_formats_the_ratios():
     assert "target SAN10-patch speed >= ResNet-50: x1.17 (met)" in text
     assert "worst x1.50 (san10-patch; met)" in text
     assert "speed x0.50 (target >= 1: MISSED" in text
+
+
+def test_verify_spec_reads_presets_metadata_and_weights(tmp_path):
+    pytest.importorskip("onnx")
+    from tenfold.export import san as ex
+    from tenfold.export.verify import method_spec, methods
+    from tenfold.numpy_ref import san as ref
+    from tenfold.spec.checkpoints import save_npz
+
+    assert "san" in methods()
+    s = method_spec("san")
+    assert s.config_from("san15-patch", {}, None) == nets.SANConfig.san15_patch()
+    meta = ExportMetadata.from_props(ex.san_metadata(nets.SANConfig.tiny("patchwise"), (16, 16), "tf"))
+    assert s.config_from(None, {"num_classes": 7}, meta) == nets.SANConfig.tiny("patchwise", num_classes=7)
+    config = nets.SANConfig.tiny()
+    params = ref.init_params(config, np.random.default_rng(1), "float32")
+    save_npz(params, tmp_path / "w.npz")
+    got_config, got = s.read_weights(tmp_path / "w.npz", config)
+    assert got_config == config and got["fc.weight"].dtype == np.float64
+    x = np.random.default_rng(2).normal(size=(1, 3, 16, 16))
+    np.testing.assert_allclose(s.reference(x, got, config), ref.forward(x, got, config))
+    with pytest.raises(ExportError, match="one of san10-pair"):
+        s.config_from("san50", {}, None)
