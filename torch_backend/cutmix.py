@@ -33,8 +33,6 @@ equivalent soft target is returned.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.utils.data
@@ -44,6 +42,7 @@ from tenfold.spec import cutmix as spec
 from tenfold.spec.errors import TenfoldError, expected
 
 from . import _cpu_alloc
+from ._seeding import WorkerSeeded
 from ._tensors import as_tensor, dtype_name
 from .losses import soft_target_cross_entropy
 
@@ -257,7 +256,7 @@ def _cutmix_apply(where: str, images, labels, plan, num_classes: int, inplace: b
     return out, targets, torch.tensor(plan.lam, dtype=torch.float64)
 
 
-class CutMix(nn.Module):
+class CutMix(WorkerSeeded, nn.Module):
     """CutMix on a batch ``(images, labels)``, in the call style of ``torchvision.transforms.v2.CutMix``.
 
     Paper: Yun et al., ICCV 2019. Official code: clovaai/CutMix-PyTorch.
@@ -293,29 +292,10 @@ class CutMix(nn.Module):
         self.config = spec.CutMixConfig.coerce(config, "CutMix") if config is not None else spec.CutMixConfig(
             alpha=alpha, prob=prob, correct_lam=correct_lam, pairing=pairing, granularity=granularity)
         self.num_classes = spec.check_num_classes("CutMix", num_classes)
-        self.seed = seed
-        self._rng: np.random.Generator | None = seed if isinstance(seed, np.random.Generator) else None
-        self._rng_owner: object = None
+        self._init_rng(seed)
         self.inplace = inplace
         self.target_dtype = target_dtype
         self.last_plan: spec.CutMixPlan | None = None
-
-    @property
-    def rng(self) -> np.random.Generator:
-        """The sampler's generator, (re)made once per process and ``DataLoader`` worker."""
-        if isinstance(self.seed, np.random.Generator):
-            return self.seed
-        info = torch.utils.data.get_worker_info()
-        owner = (os.getpid(), None if info is None else info.id)
-        if self._rng is None or self._rng_owner != owner:
-            if self.seed is None:
-                self._rng = np.random.default_rng(torch.initial_seed())  # a worker's: base_seed + id
-            elif info is None:
-                self._rng = np.random.default_rng(self.seed)
-            else:
-                self._rng = np.random.default_rng([self.seed, info.id])
-            self._rng_owner = owner
-        return self._rng
 
     def forward(self, *inputs):
         if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):

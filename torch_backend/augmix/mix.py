@@ -20,8 +20,6 @@ results are the same pixels (see the spec for the float32 weights).
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.utils.data
@@ -31,6 +29,7 @@ from tenfold.spec import augmix as spec
 from tenfold.spec.augmix import ops as O
 from tenfold.spec.errors import TenfoldError, expected
 
+from .._seeding import WorkerSeeded
 from .._tensors import as_tensor, dtype_name
 from . import ops
 
@@ -171,7 +170,7 @@ def apply_op(op: str, images: torch.Tensor, args: torch.Tensor) -> torch.Tensor:
     return ops.apply_group(op, x, a)
 
 
-class AugMix(nn.Module):
+class AugMix(WorkerSeeded, nn.Module):
     """AugMix on images, in the call style of ``torchvision.transforms.v2.AugMix``.
 
     Paper: Hendrycks et al., ICLR 2020. Official code: google-research/augmix.
@@ -212,29 +211,10 @@ class AugMix(nn.Module):
         self.config = config if config is not None else spec.AugMixConfig(
             severity=severity, width=width, depth=depth, alpha=alpha, all_ops=all_ops, magnitudes=magnitudes,
             m_weights=m_weights, image_size=image_size)
-        self.seed = seed
-        self._rng: np.random.Generator | None = seed if isinstance(seed, np.random.Generator) else None
-        self._rng_owner: object = None
+        self._init_rng(seed)
         self.out_dtype = out_dtype
         self.jsd = jsd
         self.last_plan: spec.AugMixPlan | None = None
-
-    @property
-    def rng(self) -> np.random.Generator:
-        """The sampler's generator, (re)made once per process and ``DataLoader`` worker."""
-        if isinstance(self.seed, np.random.Generator):
-            return self.seed
-        info = torch.utils.data.get_worker_info()
-        owner = (os.getpid(), None if info is None else info.id)
-        if self._rng is None or self._rng_owner != owner:
-            if self.seed is None:
-                self._rng = np.random.default_rng(torch.initial_seed())  # a worker's: base_seed + id
-            elif info is None:
-                self._rng = np.random.default_rng(self.seed)
-            else:
-                self._rng = np.random.default_rng([self.seed, info.id])
-            self._rng_owner = owner
-        return self._rng
 
     def _augment(self, images: torch.Tensor):
         x = as_tensor("AugMix", images)

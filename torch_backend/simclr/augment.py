@@ -28,8 +28,6 @@ resampling weights, a clip after the resize); plus the blur as a convolution
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -39,6 +37,7 @@ from torch import nn
 from tenfold.spec.errors import TenfoldError, expected
 from tenfold.spec.simclr import augment as spec
 
+from .._seeding import WorkerSeeded
 from .._tensors import as_tensor, dtype_name
 
 
@@ -147,7 +146,7 @@ def apply(plan: spec.AugmentPlan, images: torch.Tensor) -> torch.Tensor:
     return y
 
 
-class SimCLRAugment(nn.Module):
+class SimCLRAugment(WorkerSeeded, nn.Module):
     """SimCLR's augmentation as a batch transform: ``view1, view2 = aug(images)`` (``torchvision.transforms.v2``
     call style: a tensor batch in, tensors out).
 
@@ -167,24 +166,8 @@ class SimCLRAugment(nn.Module):
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         self.config = config or spec.AugmentConfig()
         self.views = views
-        self.seed = seed
-        self._rng: np.random.Generator | None = seed if isinstance(seed, np.random.Generator) else None
-        self._owner: object = None
+        self._init_rng(seed)
         self.last_plans: list[spec.AugmentPlan] = []
-
-    @property
-    def rng(self) -> np.random.Generator:
-        if isinstance(self.seed, np.random.Generator):
-            return self.seed
-        info = torch.utils.data.get_worker_info()
-        owner = (os.getpid(), None if info is None else info.id)
-        if self._rng is None or self._owner != owner:
-            if self.seed is None:
-                self._rng = np.random.default_rng(torch.initial_seed())
-            else:
-                self._rng = np.random.default_rng(self.seed if info is None else [self.seed, info.id])
-            self._owner = owner
-        return self._rng
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = as_tensor("SimCLRAugment", images)
