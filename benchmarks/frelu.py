@@ -170,16 +170,7 @@ def onnx_suite(batch: int, size: int, repeat: int, quant_images: int, threads: i
         rows = ox.variant_table(lambda: model(xt), variants, x, expected, tol.atol, tol.rtol, repeat)
         next(r for r in rows if r["variant"].startswith("+ level all"))["headline"] = True
         dev = ox.pick_device(device)
-        if dev[0] == "cuda":
-            gpu_model, xg = model.to("cuda"), xt.to("cuda")
-
-            def torch_fn():
-                y = gpu_model(xg)
-                torch.cuda.synchronize()
-                return y
-        else:
-            def torch_fn():
-                return model(xt)
+        torch_fn = ox.torch_callable(model, xt, dev[0])
         wall = ox.wall_table(torch_fn, [v for v in variants if v.label.startswith("+ level all")], x, repeat,
                              threads or None, dev)
         model = model.cpu()

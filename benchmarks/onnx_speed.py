@@ -78,6 +78,21 @@ def _session(path: Path, level: str, threads: int | None, spinning: bool | None 
     return run, time.perf_counter() - start
 
 
+def torch_callable(model, x, device: str):
+    """A zero-argument call of ``model(x)`` on ``device`` that returns once the result is ready (CUDA synchronised)."""
+    import torch
+
+    if device != "cuda":
+        return lambda: model(x)
+    gpu_model, xg = model.to("cuda"), x.to("cuda")
+
+    def call():
+        y = gpu_model(xg)
+        torch.cuda.synchronize()
+        return y
+    return call
+
+
 def pick_device(device: str) -> tuple[str, str]:
     """``("cuda" | "cpu", why)``: CUDA when asked for (or ``auto``) and both torch and onnxruntime have it."""
     import onnxruntime as ort

@@ -169,16 +169,7 @@ def onnx_suite(preset: str, batch: int, repeat: int, quant_images: int, threads:
         next(r for r in rows if r["variant"].startswith("+ level all"))["headline"] = True
         wall_variants = [v for v in variants if v.label.startswith(("+ level all", "optimised graph"))]
         dev = ox.pick_device(device)
-        if dev[0] == "cuda":
-            gpu_model, xg = model.to("cuda"), xt.to("cuda")
-
-            def torch_fn():
-                y = gpu_model(xg)
-                torch.cuda.synchronize()
-                return y
-        else:
-            def torch_fn():
-                return model(xt)
+        torch_fn = ox.torch_callable(model, xt, dev[0])
         wall = ox.wall_table(torch_fn, wall_variants, x, repeat, threads, dev)
         model = model.cpu()
         wall[1]["headline"] = True
