@@ -171,13 +171,9 @@ def read_weights(path: str | os.PathLike, config: spec.ViTConfig, fit_head: bool
     if not path.is_file():
         raise CheckpointError(expected("read_weights", "an existing weights file", f"{path} (no such file)"))
     if suffix in (".pth", ".pt", ".bin"):
-        import torch
+        from tenfold.torch_backend.checkpoints import load_file as load_torch_file
 
-        try:
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError... for a bad file
-            raise CheckpointError(expected("read_weights", "a readable torch state_dict (weights_only=True)",
-                                           f"{path} ({type(err).__name__}: {_first_line(err)})")) from None
+        sd = load_torch_file(path, "read_weights", "a readable torch state_dict (weights_only=True)")
         sd = sd.get("state_dict", sd.get("model", sd)) if isinstance(sd, dict) else sd
         if not isinstance(sd, dict):
             raise CheckpointError(expected("read_weights", "a state_dict (a dict of tensors)",

@@ -21,6 +21,22 @@ from tenfold.spec.errors import CheckpointError, expected
 STATE_KEYS: tuple[str, ...] = ("state_dict", "model", "model_state_dict")
 
 
+def load_file(path: str | os.PathLike, where: str, what: str = "a torch.save file loadable with weights_only=True",
+              map_location: str | torch.device = "cpu") -> object:
+    """``torch.load(path, weights_only=True)``; a missing or refused file is one :class:`CheckpointError`.
+
+    The one place tenfold reads the PyTorch format: every loader (SAN, ViT's timm
+    files, Toonify's rosinality files, ``tenfold export``) goes through it.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(expected(where, "an existing file", f"{os.fspath(path)} (no such file)")) from None
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError ... for a file it refuses
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+        raise CheckpointError(expected(where, what, f"{os.fspath(path)} ({type(err).__name__}: {first})")) from None
+
+
 def read_state_dict(path: str | os.PathLike, *, key: str | None = None, strip_prefix: str = "module.",
                     map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
     """The tensors of a state dict saved with ``torch.save`` (never a full unpickle).
@@ -38,13 +54,7 @@ def read_state_dict(path: str | os.PathLike, *, key: str | None = None, strip_pr
         CheckpointError: The file is missing, not a weights-only pickle, or holds no state dict.
     """
     where = f"read_state_dict({os.fspath(path)!r})"
-    try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(expected(where, "an existing file", "no such file")) from None
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError ... for a file it refuses
-        raise CheckpointError(expected(where, "a torch.save file loadable with weights_only=True",
-                                       f"{type(err).__name__}: {str(err).splitlines()[0][:300]}")) from None
+    obj = load_file(path, where, map_location=map_location)
     state = obj
     if isinstance(obj, Mapping):
         keys = (key,) if key is not None else STATE_KEYS
@@ -66,4 +76,4 @@ def to_numpy(state: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {k: (v.float() if v.dtype == torch.bfloat16 else v).detach().cpu().numpy().copy() for k, v in state.items()}
 
 
-__all__ = ["STATE_KEYS", "read_state_dict", "to_numpy"]
+__all__ = ["STATE_KEYS", "load_file", "read_state_dict", "to_numpy"]

@@ -26,6 +26,7 @@ from tenfold.spec import vit as spec
 from tenfold.spec.vit import checkpoint as ckpt
 
 from ._tensors import as_tensor, dtype_name, to_param_dtype
+from .checkpoints import read_state_dict
 
 
 class _Block(nn.Module):
@@ -146,7 +147,7 @@ def load_timm_state_dict(model: ViT, state_dict: Mapping[str, object] | str | os
     The conversion (q/k/v split, transposes) is :func:`tenfold.spec.vit.checkpoint.from_timm`.
     """
     if isinstance(state_dict, (str, os.PathLike)):
-        state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
+        state_dict = read_state_dict(state_dict, strip_prefix="")
     arrays = {k: (v.detach().cpu().to(torch.float64 if v.dtype == torch.float64 else torch.float32).numpy()
                   if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in state_dict.items()}
     return load_params(model, ckpt.from_timm(arrays, model.config, resize, where="load_timm_state_dict"))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from tenfold.spec.errors import CheckpointError, expected
 from tenfold.spec.toonify import generator as spec
 
 from .._tensors import as_tensor, dtype_name
+from ..checkpoints import load_file
 from ..layers.upfirdn import upfirdn2d
 
 
@@ -367,13 +367,9 @@ def rosinality_params(path: str | os.PathLike, where: str = "toonify.rosinality_
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(expected(where, "an existing rosinality .pt file", f"{path} (no such file)"))
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(expected(where, "a checkpoint of tensors only (torch.load weights_only=True); save "
-                                              "{'g_ema': g_ema.state_dict(), 'latent_avg': latent_avg} to convert "
-                                              "a train.py checkpoint", f"{path} ({first[:160]})")) from None
+    ckpt = load_file(path, where, "a checkpoint of tensors only (torch.load weights_only=True); save "
+                                  "{'g_ema': g_ema.state_dict(), 'latent_avg': latent_avg} to convert a train.py "
+                                  "checkpoint")
     if not isinstance(ckpt, Mapping):
         raise CheckpointError(expected(where, "a dict with 'g_ema' or a state_dict", type(ckpt).__name__))
     sd = ckpt.get("g_ema", ckpt)
