@@ -74,9 +74,11 @@ def error_line(command: str, err: BaseException | str) -> str:
     """``"tenfold <command>: <message>"`` on one line.
 
     A message whose ``where`` already names the command (``"run-onnx: ..."``,
-    ``"export vit --out: ..."``) is not prefixed twice.
+    ``"export vit --out: ..."``, ``"tenfold show: ..."``, ``"tenfold toonify sample: ..."``) is not prefixed twice.
     """
     text = " ".join(str(err).split())[:2000] or type(err).__name__
+    if text.startswith((f"tenfold {command}: ", f"tenfold {command} ")):
+        return text
     if text.startswith((f"{command}: ", f"{command} -")):
         return f"tenfold {text}"
     return f"tenfold {command}: {text}"

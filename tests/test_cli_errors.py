@@ -203,3 +203,14 @@ def test_run_onnx_needs_only_onnxruntime(tmp_path):
                               str(model), str(tmp_path / "img.npy")], capture_output=True, text=True, timeout=120)
     assert blocked.returncode == 2
     assert "needs the optional package 'onnxruntime': pip install 'tenfold[onnx]'" in assert_one_line(blocked.stderr)
+
+
+def test_error_line_never_doubles_the_command_prefix():
+    from tenfold.cli import error_line
+
+    assert error_line("show", "tenfold show: expected a file; got x") == "tenfold show: expected a file; got x"
+    assert error_line("toonify", "tenfold toonify sample: expected a file; got x") == \
+        "tenfold toonify sample: expected a file; got x"
+    assert error_line("run-onnx", "run-onnx: expected a model; got x") == "tenfold run-onnx: expected a model; got x"
+    assert error_line("export", "load_npz: expected a file; got x") == \
+        "tenfold export: load_npz: expected a file; got x"
